@@ -1,0 +1,151 @@
+"""The one module that chooses the array library the engine computes with.
+
+CuPy when it imports and sees a CUDA device, NumPy otherwise, and
+array-api-strict for the test-suite (it proves the engine uses nothing a GPU
+array library lacks). Every other engine module takes its namespace from here
+(``Backend.xp``) or from the arrays it is given (:func:`namespace`), never by
+importing numpy or cupy for math.
+
+Random numbers are always drawn on the host from a NumPy ``Generator`` and then
+moved to the device, so one seed gives the same run on every backend.
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from types import ModuleType
+from typing import Any
+
+import array_api_compat
+import array_api_compat.numpy as compat_numpy
+import numpy as np
+
+BACKENDS = ("auto", "numpy", "cupy", "array_api_strict")
+PRECISIONS = ("float32", "float64")
+
+
+class BackendError(RuntimeError):
+    """A backend that was asked for by name cannot be used here."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Backend:
+    """An array namespace with the engine's float type and a human-readable name."""
+
+    name: str  #: "numpy", "cupy" or "array_api_strict"
+    xp: ModuleType  #: the array namespace
+    precision: str  #: "float32" or "float64"
+    device: str  #: what the status bar shows, e.g. "NumPy (CPU)"
+    note: str = ""  #: why this backend was picked, e.g. an auto fallback
+
+    @property
+    def dtype(self) -> Any:
+        return getattr(self.xp, self.precision)
+
+    def asarray(self, a: Any) -> Any:
+        """Host or device data -> an array of this backend in its float type."""
+        if self.name == "array_api_strict" and not _is_strict(a):
+            a = np.asarray(a, dtype=self.precision)
+        return self.xp.asarray(a, dtype=self.dtype)
+
+    def to_host(self, a: Any) -> np.ndarray:
+        """An array of this backend -> a NumPy array (one device-to-host copy)."""
+        return to_host(a)
+
+    def rng(self, seed: int | None) -> "Rng":
+        return Rng(self, seed)
+
+
+class Rng:
+    """Host-side NumPy random numbers delivered as arrays of one backend."""
+
+    def __init__(self, backend: Backend, seed: int | None):
+        self.backend = backend
+        self.host = np.random.default_rng(seed)
+
+    def normal(self, shape: tuple[int, ...]) -> Any:
+        return self.backend.asarray(self.host.standard_normal(shape))
+
+    def uniform(self, shape: tuple[int, ...], low: float = 0.0, high: float = 1.0) -> Any:
+        return self.backend.asarray(self.host.uniform(low, high, shape))
+
+    def integers(self, high: int, size: int) -> np.ndarray:
+        """Host integers (indices are used for host-side bookkeeping)."""
+        return self.host.integers(0, high, size)
+
+
+def _is_strict(a: Any) -> bool:
+    return type(a).__module__.startswith("array_api_strict")
+
+
+def namespace(*arrays: Any) -> ModuleType:
+    """The array namespace the given arrays belong to."""
+    return array_api_compat.array_namespace(*arrays)
+
+
+def to_host(a: Any) -> np.ndarray:
+    """Any backend's array (or a Python scalar) -> a NumPy array."""
+    if isinstance(a, np.ndarray):
+        return a
+    if hasattr(a, "get") and type(a).__module__.startswith("cupy"):
+        return a.get()
+    if _is_strict(a):
+        return np.from_dlpack(a)
+    return np.asarray(a)
+
+
+def _cupy_backend(precision: str) -> Backend:
+    try:
+        cp = importlib.import_module("cupy")
+    except Exception as exc:  # ImportError, or a broken CUDA install
+        raise BackendError(f"CuPy is not installed or does not import ({exc})") from exc
+    try:
+        count = cp.cuda.runtime.getDeviceCount()
+        if count < 1:
+            raise BackendError("CuPy imports but sees no CUDA device")
+        props = cp.cuda.runtime.getDeviceProperties(0)
+        gpu = props["name"].decode() if isinstance(props["name"], bytes) else str(props["name"])
+    except BackendError:
+        raise
+    except Exception as exc:
+        raise BackendError(f"CuPy imports but CUDA does not work ({exc})") from exc
+    return Backend("cupy", cp, precision, f"CuPy on {gpu}")
+
+
+def get_backend(name: str = "auto", precision: str = "float32") -> Backend:
+    """Pick the array backend.
+
+    ``auto`` takes CuPy when it imports and sees a CUDA device and falls back
+    to NumPy otherwise, saying why in ``Backend.note``. Asking for ``cupy`` by
+    name where there is none raises :class:`BackendError`.
+    """
+    if name not in BACKENDS:
+        raise BackendError(f"unknown backend {name!r}; expected one of {', '.join(BACKENDS)}")
+    if precision not in PRECISIONS:
+        raise BackendError(f"unknown precision {precision!r}; expected one of {', '.join(PRECISIONS)}")
+    if name == "cupy":
+        return _cupy_backend(precision)
+    if name == "array_api_strict":
+        xp = importlib.import_module("array_api_strict")
+        return Backend("array_api_strict", xp, precision, "array-api-strict (CPU, test backend)")
+    numpy_backend = Backend("numpy", compat_numpy, precision, "NumPy (CPU)")
+    if name == "numpy":
+        return numpy_backend
+    try:
+        return _cupy_backend(precision)
+    except BackendError as exc:
+        return dataclasses.replace(numpy_backend, note=f"using NumPy on the CPU: {exc}")
+
+
+def logsumexp(xp: ModuleType, a: Any, axis: int = -1) -> Any:
+    """log sum_i exp(a_i) along ``axis``, shifted by the max for stability."""
+    m = xp.max(a, axis=axis, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
+    out = xp.log(xp.sum(xp.exp(a - m), axis=axis, keepdims=True)) + m
+    return xp.squeeze(out, axis=axis)
+
+
+def softmax(xp: ModuleType, a: Any, axis: int = -1) -> Any:
+    """exp(a_i) / sum_j exp(a_j) along ``axis``, shifted by the max for stability."""
+    e = xp.exp(a - xp.max(a, axis=axis, keepdims=True))
+    return e / xp.sum(e, axis=axis, keepdims=True)

@@ -1,0 +1,215 @@
+"""Every parameter of a run, as one serialisable dataclass with a schema version.
+
+Presets (TOML), session files, ``--set key=value`` and the GUI's sliders all
+read and write :class:`Params`; the ``params`` JSON stored with every
+trajectory is :meth:`Params.to_json`. Unknown keys and values of the wrong
+type or out of range raise :class:`ParamError`, which names the key and what
+was expected.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+MODELS = ("hopfield", "dense-poly", "dense-exp", "modern", "tinybrain", "ham", "diffusion")
+SAMPLERS = ("euler", "heun", "edm-churn", "euler-maruyama", "ddpm", "ddim", "langevin")
+SCHEDULES = ("karras", "ve", "vp-linear", "cosine")
+LAGRANGIANS = ("identity", "softmax", "tanh", "sigmoid", "relu-poly")
+MODERN_FORMS = ("distance", "dot")
+UPDATES = ("async", "sync")
+PRECISIONS = ("float32", "float64")
+BACKENDS = ("auto", "numpy", "cupy", "array_api_strict")
+
+
+class ParamError(ValueError):
+    """A parameter has an unknown name, a wrong type or a value out of range."""
+
+
+def _choice(options: tuple[str, ...]) -> dict[str, Any]:
+    return {"choices": options}
+
+
+def _range(low: float | None = None, high: float | None = None, *, open_low: bool = False) -> dict[str, Any]:
+    return {"low": low, "high": high, "open_low": open_low}
+
+
+@dataclasses.dataclass
+class Params:
+    """All parameters of a Memscape run. Field metadata holds the allowed values."""
+
+    schema: int = SCHEMA_VERSION
+
+    # what runs
+    model: str = dataclasses.field(default="diffusion", metadata=_choice(MODELS))
+    sampler: str = dataclasses.field(default="heun", metadata=_choice(SAMPLERS))
+    schedule: str = dataclasses.field(default="karras", metadata=_choice(SCHEDULES))
+    steps: int = dataclasses.field(default=40, metadata=_range(1, 100_000))
+    particles: int = dataclasses.field(default=200, metadata=_range(1, 10_000_000))
+    seed: int = dataclasses.field(default=0, metadata=_range(0))
+    backend: str = dataclasses.field(default="auto", metadata=_choice(BACKENDS))
+    precision: str = dataclasses.field(default="float32", metadata=_choice(PRECISIONS))
+    init_scale: float = dataclasses.field(default=0.0, metadata=_range(0.0))
+    """Standard deviation of the initial particles around the data mean; 0 means sigma_max."""
+
+    # associative memories
+    beta: float = dataclasses.field(default=8.0, metadata=_range(0.0, open_low=True))
+    dt: float = dataclasses.field(default=0.1, metadata=_range(0.0, open_low=True))
+    update: str = dataclasses.field(default="async", metadata=_choice(UPDATES))
+    n: int = dataclasses.field(default=3, metadata=_range(2, 64))
+    modern_form: str = dataclasses.field(default="distance", metadata=_choice(MODERN_FORMS))
+    lagrangian_v: str = dataclasses.field(default="identity", metadata=_choice(LAGRANGIANS))
+    lagrangian_m: str = dataclasses.field(default="softmax", metadata=_choice(LAGRANGIANS))
+    tau_v: float = dataclasses.field(default=1.0, metadata=_range(0.0, open_low=True))
+    tau_m: float = dataclasses.field(default=0.1, metadata=_range(0.0, open_low=True))
+    hidden: int = dataclasses.field(default=16, metadata=_range(1, 100_000))
+    """Width of the HAM's middle layer."""
+
+    # diffusion
+    sigma_max: float = dataclasses.field(default=2.0, metadata=_range(0.0, open_low=True))
+    sigma_min: float = dataclasses.field(default=0.002, metadata=_range(0.0, open_low=True))
+    rho: float = dataclasses.field(default=7.0, metadata=_range(0.0, open_low=True))
+    churn: float = dataclasses.field(default=0.0, metadata=_range(0.0))
+    s_tmin: float = dataclasses.field(default=0.0, metadata=_range(0.0))
+    s_tmax: float = dataclasses.field(default=math.inf, metadata=_range(0.0))
+    s_noise: float = dataclasses.field(default=1.0, metadata=_range(0.0))
+    eta: float = dataclasses.field(default=0.0, metadata=_range(0.0, 1.0))
+    vp_beta_min: float = dataclasses.field(default=0.1, metadata=_range(0.0))
+    vp_beta_max: float = dataclasses.field(default=20.0, metadata=_range(0.0, open_low=True))
+    cosine_s: float = dataclasses.field(default=0.008, metadata=_range(0.0))
+    langevin_steps: int = dataclasses.field(default=5, metadata=_range(1, 10_000))
+    langevin_eps: float = dataclasses.field(default=0.1, metadata=_range(0.0, open_low=True))
+    """Annealed Langevin step size at sigma_min, as a fraction of sigma_min^2 (Song & Ermon 2019)."""
+
+    # stored patterns: the preset's [patterns] table, e.g. {"kind": "ring", "count": 8}
+    patterns: dict[str, Any] = dataclasses.field(default_factory=lambda: {"kind": "two-wells"})
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    # -- validation -------------------------------------------------------
+    def validate(self) -> None:
+        """Raise :class:`ParamError` naming the first bad field."""
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            setattr(self, f.name, _check(f, value))
+        if self.schema != SCHEMA_VERSION:
+            raise ParamError(f"schema: version {self.schema} is not supported; expected {SCHEMA_VERSION}")
+        if self.sigma_min >= self.sigma_max:
+            raise ParamError(
+                f"sigma_min: {self.sigma_min} must be below sigma_max ({self.sigma_max})")
+        if not isinstance(self.patterns.get("kind"), str):
+            raise ParamError("patterns.kind: expected a string naming a pattern generator")
+
+    # -- (de)serialisation --------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        d = self.to_dict()
+        # JSON has no infinity: write it as a string that from_dict reads back
+        d = {k: ("inf" if isinstance(v, float) and math.isinf(v) else v) for k, v in d.items()}
+        return json.dumps(d, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, source: str = "parameters") -> "Params":
+        """Build from a mapping; unknown keys and bad values name ``source`` and the key."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ParamError(f"{source}: unknown parameter {unknown[0]!r}; known: {', '.join(sorted(names))}")
+        try:
+            return cls(**data)
+        except ParamError as exc:
+            raise ParamError(f"{source}: {exc}") from None
+
+    @classmethod
+    def from_json(cls, text: str, *, source: str = "params JSON") -> "Params":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ParamError(f"{source}: not valid JSON ({exc})") from None
+        if not isinstance(data, dict):
+            raise ParamError(f"{source}: expected a JSON object")
+        return cls.from_dict(data, source=source)
+
+    def replace(self, **changes: Any) -> "Params":
+        """A copy with some fields changed, validated."""
+        return self.from_dict({**self.to_dict(), **changes})
+
+    def with_overrides(self, assignments: list[str]) -> "Params":
+        """Apply ``key=value`` strings (the CLI's ``--set``); ``patterns.key=value`` sets a pattern option."""
+        data = self.to_dict()
+        fields = {f.name: f for f in dataclasses.fields(self)}
+        for item in assignments:
+            key, sep, text = item.partition("=")
+            key = key.strip()
+            if not sep or not key:
+                raise ParamError(f"--set {item!r}: expected key=value")
+            if key.startswith("patterns."):
+                data["patterns"] = {**data["patterns"], key.split(".", 1)[1]: _parse_scalar(text)}
+                continue
+            if key not in fields:
+                raise ParamError(f"--set {key}: unknown parameter; known: {', '.join(sorted(fields))}")
+            data[key] = _coerce(fields[key], text)
+        return self.from_dict(data, source="--set")
+
+
+def _parse_scalar(text: str) -> Any:
+    """'3' -> 3, '0.5' -> 0.5, 'true' -> True, anything else stays a string."""
+    t = text.strip()
+    for conv in (int, float):
+        try:
+            return conv(t)
+        except ValueError:
+            pass
+    if t.lower() in ("true", "false"):
+        return t.lower() == "true"
+    return t
+
+
+def _coerce(f: dataclasses.Field, text: str) -> Any:
+    t = text.strip()
+    try:
+        if f.type in ("int", int):
+            return int(t)
+        if f.type in ("float", float):
+            return float(t)
+    except ValueError:
+        raise ParamError(f"--set {f.name}={text}: expected {'an integer' if f.type in ('int', int) else 'a number'}") from None
+    return t
+
+
+def _check(f: dataclasses.Field, value: Any) -> Any:
+    """Check one field's type and range; ints are accepted for floats."""
+    name, kind = f.name, f.type
+    if kind in ("int", int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ParamError(f"{name}: expected an integer, got {value!r}")
+    elif kind in ("float", float):
+        if value == "inf":
+            value = math.inf
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ParamError(f"{name}: expected a number, got {value!r}")
+        value = float(value)
+        if math.isnan(value):
+            raise ParamError(f"{name}: expected a number, got NaN")
+    elif kind in ("str", str):
+        if not isinstance(value, str):
+            raise ParamError(f"{name}: expected a string, got {value!r}")
+    elif name == "patterns":
+        if not isinstance(value, dict):
+            raise ParamError(f"patterns: expected a table, got {value!r}")
+    meta = f.metadata
+    if "choices" in meta and value not in meta["choices"]:
+        raise ParamError(f"{name}: {value!r} is not one of {', '.join(meta['choices'])}")
+    low, high = meta.get("low"), meta.get("high")
+    if low is not None and (value < low or (meta.get("open_low") and value == low)):
+        rel = ">" if meta.get("open_low") else ">="
+        raise ParamError(f"{name}: {value!r} is out of range; expected {rel} {low}")
+    if high is not None and value > high:
+        raise ParamError(f"{name}: {value!r} is out of range; expected <= {high}")
+    return value
