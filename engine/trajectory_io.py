@@ -1,0 +1,73 @@
+"""Trajectory files: the .npz that ``simulate`` and the GUI's export write, and CSV.
+
+Writes are atomic: the data go to a temporary file in the target's folder,
+are flushed to disk (fsync) and only then renamed over the target
+(``os.replace``), so a failed or interrupted write never leaves a partial
+file and never clobbers a good one. Reading never unpickles (allow_pickle=False).
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, BinaryIO, Callable
+
+import numpy as np
+
+
+def _atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> Path:
+    """Call ``write(fh)`` on a temporary file next to ``path``, fsync, then os.replace.
+    On any failure the temporary file is removed and an OSError names the path and why."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        raise OSError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def save_npz(path: str | os.PathLike, arrays: dict[str, Any]) -> Path:
+    """Write ``arrays`` (name -> array or str) as an uncompressed .npz, atomically.
+    Strings become 0-d unicode arrays; object arrays are refused (they would need pickle)."""
+    data = {k: np.asarray(v) for k, v in arrays.items()}
+    for k, v in data.items():
+        if v.dtype == object:
+            raise ValueError(f"save_npz: array {k!r} has dtype object, which cannot be loaded without pickle")
+    return _atomic_write(path, lambda fh: np.savez(fh, allow_pickle=False, **data))
+
+
+def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Every array of an .npz, loaded without pickle (0-d strings as NumPy str arrays)."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return {k: f[k] for k in f.files}
+    except (OSError, ValueError) as exc:
+        raise OSError(f"cannot read {path}: {exc}") from exc
+
+
+def save_csv(path: str | os.PathLike, positions: np.ndarray, energy: np.ndarray,
+             sigma: np.ndarray | None = None) -> Path:
+    """Long-format CSV, one row per (step, particle): step, particle, x0..x{D-1}, energy, sigma
+    (sigma is nan for associative memories). positions (T+1, N, D), energy (T+1, N), sigma (T+1,)."""
+    positions = np.asarray(positions, dtype=np.float64)
+    steps, n, d = positions.shape
+    energy = np.asarray(energy, dtype=np.float64).reshape(steps, n)
+    sig = np.full(steps, np.nan) if sigma is None else np.asarray(sigma, dtype=np.float64).reshape(steps)
+    step_idx, particle_idx = np.meshgrid(np.arange(steps), np.arange(n), indexing="ij")
+    table = np.column_stack([step_idx.ravel(), particle_idx.ravel(), positions.reshape(-1, d),
+                             energy.ravel(), np.repeat(sig, n)])
+    header = ",".join(["step", "particle", *(f"x{k}" for k in range(d)), "energy", "sigma"])
+    fmt = ["%d", "%d"] + ["%.9g"] * (d + 2)
+    return _atomic_write(path, lambda fh: np.savetxt(fh, table, fmt=fmt, delimiter=",",
+                                                     header=header, comments=""))
