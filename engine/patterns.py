@@ -124,7 +124,10 @@ def letters(letters: str = "HOPFIELD", size: int = 16) -> PatternSet:
 
 def points(points: list = ((-1.0, 0.0), (1.0, 0.0))) -> PatternSet:
     """Memories given point by point (the GUI adds and drags memories this way)."""
-    pts = np.asarray(points, dtype=np.float64)
+    try:
+        pts = np.asarray(points, dtype=np.float64)
+    except (TypeError, ValueError):
+        pts = np.empty(0)
     if pts.ndim != 2 or pts.shape[0] < 1 or pts.shape[1] < 1 or not np.all(np.isfinite(pts)):
         raise ParamError(f"patterns.points: expected a non-empty list of equal-length lists of numbers, got {points!r}")
     return PatternSet(pts)
