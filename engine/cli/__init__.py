@@ -1,0 +1,1 @@
+"""Headless sub-commands of main.py (``add_arguments(parser)``, ``run(args) -> int``); no Qt."""

@@ -1,0 +1,78 @@
+"""Energy maps on a 2D grid: what the 2D colour map, the contours, the arrows and the
+3D height field draw.
+
+The grid lives in plane coordinates (u, v) of a :class:`engine.projection.Plane`
+(for D = 2 simply the data coordinates). Every grid point is lifted to R^D and
+the whole grid is evaluated as one batch of H*W points on the simulation's
+backend, then copied to the host once.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from engine.projection import Plane
+
+
+@dataclasses.dataclass(frozen=True)
+class Grid:
+    """A regular grid: W points over x_range, H over y_range. Row i, column j is the
+    point (xs[j], ys[i]), so arrays on the grid have shape (H, W)."""
+
+    x_range: tuple[float, float]
+    y_range: tuple[float, float]
+    resolution: int | tuple[int, int] = 128  #: W = H, or (W, H)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(H, W)."""
+        w, h = (self.resolution, self.resolution) if isinstance(self.resolution, int) else self.resolution
+        return h, w
+
+    @property
+    def xs(self) -> np.ndarray:
+        return np.linspace(*self.x_range, self.shape[1])
+
+    @property
+    def ys(self) -> np.ndarray:
+        return np.linspace(*self.y_range, self.shape[0])
+
+    def points(self) -> np.ndarray:
+        """All grid points as (H*W, 2) host float64, row by row (point i*W + j = (xs[j], ys[i]))."""
+        gx, gy = np.meshgrid(self.xs, self.ys, indexing="xy")
+        return np.stack([gx.ravel(), gy.ravel()], axis=1)
+
+    @classmethod
+    def around(cls, uv: np.ndarray, margin: float = 0.5, resolution: int | tuple[int, int] = 128) -> "Grid":
+        """A square grid centred on the points ``uv`` (M, 2) whose side is their largest
+        extent (at least 1) times 1 + 2 * margin."""
+        uv = np.asarray(uv, dtype=np.float64)
+        lo, hi = uv.min(axis=0), uv.max(axis=0)
+        centre = (lo + hi) / 2
+        half = max(float(np.max(hi - lo)), 1.0) * (0.5 + margin)
+        return cls((centre[0] - half, centre[0] + half), (centre[1] - half, centre[1] + half), resolution)
+
+    @classmethod
+    def for_memories(cls, memories: np.ndarray, plane: Plane | None = None, margin: float = 0.5,
+                     resolution: int | tuple[int, int] = 128) -> "Grid":
+        """The automatic grid: around the memories projected on ``plane`` (default principal)."""
+        plane = plane if plane is not None else Plane.principal(memories)
+        return cls.around(plane.project(np.asarray(memories, dtype=np.float64)), margin, resolution)
+
+
+def energy_map(sim, grid: Grid, plane: Plane | None = None) -> dict[str, np.ndarray]:
+    """The energy (H, W) and its gradient projected onto the plane (H, W, 2), B grad E,
+    at every grid point lifted onto ``plane`` (default ``sim.plane``): the AM's landscape
+    or E_sigma at the simulation's current sigma (:meth:`Simulation.energy_and_grad`).
+    Also returns the grid's ``x`` (W,) and ``y`` (H,) and the ``sigma`` drawn (nan for AMs)."""
+    plane = plane if plane is not None else sim.plane
+    backend = sim.backend
+    xp = backend.xp
+    pts = plane.lift(backend.asarray(grid.points()))
+    energy, grad = sim.energy_and_grad(pts)
+    grad_uv = grad @ backend.asarray(plane.basis).T
+    host = backend.to_host(xp.concat([xp.reshape(energy, (-1, 1)), grad_uv], axis=1))
+    h, w = grid.shape
+    return {"energy": host[:, 0].reshape(h, w), "grad": host[:, 1:].reshape(h, w, 2),
+            "x": grid.xs, "y": grid.ys, "sigma": sim.landscape_sigma}
