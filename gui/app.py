@@ -1,0 +1,51 @@
+"""``run_app(args)``: the QApplication (OpenGL surface format first) and the main window.
+
+``args`` is main.py's namespace: ``preset`` (name or path; default: the last preset used,
+then two-wells), ``backend`` (auto|numpy|cupy) and ``quit_after`` (seconds, smoke tests).
+"""
+from __future__ import annotations
+
+import sys
+
+from PyQt6 import QtCore, QtWidgets
+
+from engine.params import ParamError
+from engine.presets import DEFAULT_PRESET, load_preset
+
+
+def _configure_gl() -> None:
+    """The GL engineer's default QSurfaceFormat, which must precede the QApplication."""
+    try:
+        from gui.gl.surface_format import configure_default_format
+    except ImportError:
+        return
+    configure_default_format()
+
+
+def run_app(args) -> int:
+    _configure_gl()
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    app.setApplicationName("Memscape")
+    app.setOrganizationName("Memscape")
+    from gui.main_window import MainWindow  # after the QApplication: pyqtgraph reads its config
+    from gui.settings import Settings
+
+    settings = Settings()
+    last_preset, last_params = settings.last_run()
+    preset = args.preset or last_preset or DEFAULT_PRESET
+    try:
+        params = load_preset(preset)
+    except ParamError as exc:
+        if args.preset:
+            print(f"memscape: {exc}", file=sys.stderr)
+            return 2
+        preset, params = DEFAULT_PRESET, load_preset(DEFAULT_PRESET)
+    if not args.preset and last_params is not None and preset == last_preset:
+        params = last_params  # the slider values of the last session
+    window = MainWindow(preset, params, backend=args.backend, settings=settings)
+    window.resize(1500, 920)
+    settings.restore_window(window)
+    window.show()
+    if args.quit_after is not None:
+        QtCore.QTimer.singleShot(int(args.quit_after * 1000), window.close)
+    return app.exec()

@@ -1,0 +1,408 @@
+"""The main window: dockable views fed by the simulation worker, the controls, menus,
+keys for live demos and the status bar.
+
+Data flows one way: the controls change ``self.params`` -> the worker applies them to the
+engine -> the worker's recording -> :meth:`MainWindow.show_frame` draws one recorded step
+into every view. The File menu (``file_menu``) is the hook the export dialog fills, and
+every view has ``render_image(width, height) -> QImage``.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+from PyQt6 import QtCore, QtGui, QtWidgets
+
+from engine.params import ParamError, Params
+from engine.presets import list_presets, load_preset
+from gui import theme
+from gui.controls import ControlsPanel
+from gui.energy_trace import EnergyTracePlot
+from gui.explanation import ExplanationStrip
+from gui.image_grid import ImageGridView
+from gui.schedule_plot import SchedulePlot
+from gui.settings import Settings
+from gui.side_by_side import SideBySideView
+from gui.view_2d import LAYERS, Landscape2DView
+from gui.worker import Recording, SimulationWorker, Snapshot
+
+# dock name -> title; the order is the View menu's
+DOCKS = {"controls": "Controls", "side": "Side by side: AM vs diffusion", "view2d": "Landscape 2D",
+         "view3d": "Landscape 3D", "energy": "Energy trace", "schedule": "Noise schedule",
+         "images": "Images", "explanation": "What you see (Table 1)"}
+# layout key -> (title, the big docks) ; see _apply_layout
+LAYOUTS = {1: "Figure 1: side by side", 2: "Explore: 2D landscape", 3: "3D landscape"}
+
+
+def _make_3d_view() -> QtWidgets.QWidget:
+    """The OpenGL landscape, or a label that says why there is none."""
+    try:
+        from gui.view_3d import Landscape3DView
+        return Landscape3DView()
+    except Exception as exc:  # no OpenGL here, or the GL module missing: the rest still works
+        label = QtWidgets.QLabel(f"3D view unavailable: {exc}")
+        label.setWordWrap(True)
+        label.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+        return label
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    def __init__(self, preset: str, params: Params, backend: str | None = None,
+                 settings: Settings | None = None, presenter: bool | None = None):
+        super().__init__()
+        self.setWindowTitle("Memscape: memories in plain sight")
+        self.settings = settings or Settings()
+        self.preset, self.params = preset, params
+        self.presenter = self.settings.value("view/presenter", False, bool) if presenter is None else presenter
+        self.live = True  #: False while the user scrubs through the recording
+        self.recording: Recording | None = None
+        self.index = 0
+        self._draw_times: list[float] = []
+        self._highlight = -1
+
+        self.controls = ControlsPanel(list_presets())
+        self.view2d = Landscape2DView("")
+        self.view3d = _make_3d_view()
+        self.energy = EnergyTracePlot()
+        self.schedule = SchedulePlot()
+        self.side = SideBySideView()
+        self.images = ImageGridView()
+        self.explanation = ExplanationStrip()
+        widgets = {"controls": self.controls, "side": self.side, "view2d": self.view2d,
+                   "view3d": self.view3d, "energy": self.energy, "schedule": self.schedule,
+                   "images": self.images, "explanation": self.explanation}
+        self.docks: dict[str, QtWidgets.QDockWidget] = {}
+        self.setDockNestingEnabled(True)
+        self.setCorner(QtCore.Qt.Corner.BottomLeftCorner, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
+        for name, title in DOCKS.items():
+            dock = QtWidgets.QDockWidget(title, self)
+            dock.setObjectName(f"dock-{name}")
+            dock.setWidget(widgets[name])
+            self.docks[name] = dock
+        self._build_menus()
+        self._build_status_bar()
+        self._apply_layout(1)
+        self.settings.restore_window(self)
+        self._connect()
+        self.controls.set_preset(preset)
+        self.controls.set_params(params)
+        speed = self.settings.value("run/speed", 20.0, float)
+        self.controls.sliders["speed"].setValue(speed)
+        for name in LAYERS:
+            on = self.settings.value(f"layers/{name}", True, bool)
+            self.controls.layers[name].setChecked(on)
+            self._set_layer(name, on)
+        self._apply_theme()
+
+        self.worker = SimulationWorker(params, backend)
+        self.worker.frame_ready.connect(self._on_frame_ready)
+        self.worker.failed.connect(self._on_failed)
+        self.worker.playing_changed.connect(self._on_playing_changed)
+        self.worker.send("speed", speed)
+        self.worker.start()
+        self.worker.send("play", True)
+
+    # -- construction ----------------------------------------------------------
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        self.file_menu = bar.addMenu("&File")  #: the export dialog adds its actions here
+        self.menu_actions: dict[str, QtGui.QAction] = {}
+
+        def action(menu, key, text, slot, shortcut=None, checkable=False):
+            a = QtGui.QAction(text, self)
+            if shortcut:
+                a.setShortcut(QtGui.QKeySequence(shortcut))
+                a.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+            a.setCheckable(checkable)
+            (a.toggled if checkable else a.triggered).connect(slot)
+            menu.addAction(a)
+            self.menu_actions[key] = a
+            return a
+
+        action(self.file_menu, "screenshot", "Screenshot to Pictures", self.screenshot, "S")
+        self.file_menu.addSeparator()
+        action(self.file_menu, "quit", "Quit", self.close, QtGui.QKeySequence.StandardKey.Quit)
+        run = bar.addMenu("&Run")
+        action(run, "play", "Play / pause", lambda: self._on_action("play"), "Space")
+        action(run, "step", "Single step", lambda: self._on_action("step"), "N")
+        action(run, "reset", "Reset", lambda: self._on_action("reset"), "R")
+        action(run, "reseed", "Reseed", lambda: self._on_action("reseed"))
+        view = bar.addMenu("&View")
+        for key, title in LAYOUTS.items():
+            action(view, f"layout{key}", f"Layout {key}: {title}", lambda _=False, k=key: self._apply_layout(k), str(key))
+        view.addSeparator()
+        action(view, "fullscreen", "Full screen", self._toggle_fullscreen, "F")
+        action(view, "presenter", "Presenter theme (high contrast, large fonts)", self._set_presenter, "T",
+               checkable=True)
+        view.addSeparator()
+        for name, dock in self.docks.items():
+            view.addAction(dock.toggleViewAction())
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.device_label = QtWidgets.QLabel("starting...")
+        self.fps_label = QtWidgets.QLabel("")
+        self.step_label = QtWidgets.QLabel("")
+        for label in (self.step_label, self.fps_label, self.device_label):
+            bar.addPermanentWidget(label)
+
+    def _connect(self) -> None:
+        c = self.controls
+        c.changed.connect(self._on_changed)
+        c.preset_chosen.connect(self.load_preset)
+        c.speed_changed.connect(lambda v: self.worker.send("speed", v))
+        c.action.connect(self._on_action)
+        c.scrubbed.connect(self._on_scrubbed)
+        c.layer_toggled.connect(self._set_layer)
+        v = self.view2d
+        v.drop_requested.connect(self._on_drop)
+        v.memory_added.connect(self._on_memory_added)
+        v.memory_dragging.connect(self._on_memory_moved)
+        v.memory_moved.connect(self._on_memory_moved)
+        v.hovered.connect(self._set_highlight)
+        self.side.hovered.connect(self._set_highlight)
+
+    # -- layouts and theme -------------------------------------------------------
+    def _apply_layout(self, key: int) -> None:
+        """1: Figure 1 (side by side first), 2: the 2D landscape first, 3: the 3D landscape first."""
+        d = self.docks
+        for dock in d.values():
+            self.removeDockWidget(dock)
+        L, R, B = (QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, QtCore.Qt.DockWidgetArea.RightDockWidgetArea,
+                   QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
+        H, V = QtCore.Qt.Orientation.Horizontal, QtCore.Qt.Orientation.Vertical
+        big = {1: "side", 2: "view2d", 3: "view3d"}[key]
+        second = {1: "view3d", 2: "view3d", 3: "view2d"}[key]
+        self.addDockWidget(L, d["controls"])
+        self.addDockWidget(R, d[big])
+        self.splitDockWidget(d[big], d[second], H)
+        self.addDockWidget(B, d["explanation"])
+        self.splitDockWidget(d[second], d["energy"], V)
+        self.splitDockWidget(d["energy"], d["schedule"], V)
+        rest = [n for n in ("side", "view2d", "view3d") if n not in (big, second)]
+        for name in rest:
+            self.tabifyDockWidget(d[big], d[name])
+        self.tabifyDockWidget(d[big], d["images"])
+        for dock in d.values():
+            dock.show()
+        d[big].raise_()
+        self.resizeDocks([d["controls"], d[big], d[second]], [300, 900, 420], H)
+        self.resizeDocks([d[second], d["energy"], d["schedule"]], [400, 260, 180], V)
+        self.resizeDocks([d["explanation"]], [70], V)
+
+    def _apply_theme(self) -> None:
+        app = QtWidgets.QApplication.instance()
+        theme.apply_theme(app, self.presenter)
+        for plot in (self.view2d, self.energy, self.schedule, *self.side.views(),
+                     self.side.am_energy, self.side.dm_energy):
+            plot.setBackground(pg_background(self.presenter))
+            theme.style_plot(plot.getPlotItem(), self.presenter)
+        self.images.setBackground(pg_background(self.presenter))
+        with QtCore.QSignalBlocker(self.menu_actions["presenter"]):
+            self.menu_actions["presenter"].setChecked(self.presenter)
+
+    def _set_presenter(self, on: bool) -> None:
+        self.presenter = on
+        self._apply_theme()
+
+    def _toggle_fullscreen(self) -> None:
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    def _set_layer(self, name: str, on: bool) -> None:
+        self.view2d.set_layer_visible(name, on)
+        self.side.set_layer_visible(name, on)
+
+    # -- user actions -------------------------------------------------------------
+    def _on_changed(self, changes: dict) -> None:
+        try:
+            params = self.params.replace(**changes)
+        except ParamError as exc:
+            self.statusBar().showMessage(str(exc), 8000)
+            self.controls.set_params(self.params)
+            return
+        self.set_params(params)
+
+    def set_params(self, params: Params) -> None:
+        """Apply new parameters: the worker takes them before its next step."""
+        self.params = params
+        self.controls.set_params(params)
+        self.worker.send("params", params)
+
+    def load_preset(self, name: str) -> None:
+        try:
+            params = load_preset(name)
+        except ParamError as exc:
+            self.statusBar().showMessage(str(exc), 10000)
+            self.controls.set_preset(self.preset)
+            return
+        self.preset, self.params = name, params
+        self.controls.set_preset(name)
+        self.controls.set_params(params)
+        self.live = True
+        self.worker.send("rebuild", params)
+        self.worker.send("play", True)
+
+    def _on_action(self, name: str) -> None:
+        if name == "play":
+            playing = self.controls.buttons["play"].text() == "Pause"
+            self.live = True
+            self.worker.send("play", not playing)
+        elif name == "reseed":
+            self.params = self.params.replace(seed=self.params.seed + 1)
+            self.live = True
+            self.worker.send("rebuild", self.params)
+            self.worker.send("play", True)
+        else:
+            self.live = True
+            self.worker.send(name)
+
+    def _on_drop(self, x: float, y: float) -> None:
+        self.live = True
+        self.worker.send("drop", (x, y))
+        self.worker.send("play", True)
+
+    def _memory_points(self) -> list[list[float]] | None:
+        """The memories as an editable list (2D data only), else None with a message."""
+        if self.recording is None or self.recording.scene.memories.shape[1] != 2:
+            self.statusBar().showMessage("memories can be added and moved only for 2D data", 5000)
+            return None
+        return self.recording.scene.memories.tolist()
+
+    def _on_memory_added(self, x: float, y: float) -> None:
+        points = self._memory_points()
+        if points is not None:
+            self.set_params(self.params.replace(patterns={"kind": "points", "points": points + [[x, y]]}))
+
+    def _on_memory_moved(self, index: int, x: float, y: float) -> None:
+        points = self._memory_points()
+        if points is not None and index < len(points):
+            points[index] = [x, y]
+            self.set_params(self.params.replace(patterns={"kind": "points", "points": points}))
+
+    def _on_scrubbed(self, index: int) -> None:
+        if self.recording is None:
+            return
+        self.live = False
+        self.worker.send("play", False)
+        self.show_frame(self.recording, min(index, len(self.recording) - 1))
+
+    def _set_highlight(self, index: int) -> None:
+        self._highlight = index
+        for item in (self.view2d, self.energy, self.side):
+            item.set_highlight(index)
+
+    # -- worker -> views ------------------------------------------------------------
+    def _on_frame_ready(self) -> None:
+        update = self.worker.take_latest()
+        if update is None:
+            return
+        if update.recording is not self.recording:
+            self.live = True  # a new run: show it
+        if self.live:
+            self.show_frame(update.recording, update.index)
+        else:
+            self.recording = update.recording
+            self.controls.set_recording(len(update.recording), self.index, self.step_shown())
+
+    def _on_failed(self, message: str) -> None:
+        self.statusBar().showMessage(message, 15000)
+        self.device_label.setToolTip(message)
+
+    def _on_playing_changed(self, playing: bool) -> None:
+        self.controls.set_playing(playing)
+
+    def step_shown(self) -> int:
+        return int(self.recording[self.index][0].frame["step"]) if self.recording is not None else 0
+
+    def show_frame(self, recording: Recording, index: int) -> None:
+        """Draw recorded pair ``index`` into every view (the scrubber calls this too)."""
+        new_scene = recording is not self.recording
+        self.recording, self.index = recording, index
+        scene = recording.scene
+        main, twin = recording[index]
+        if new_scene:
+            self._on_new_scene(recording)
+        steps, trail, energy = recording.history(index, 0)
+        self._draw_landscape(self.view2d, main, trail, scene.memories_uv)
+        self.energy.set_history(steps, energy, "E_sigma(x)" if main.model == "diffusion" else "energy")
+        self.schedule.set_step(int(main.frame["step"]))
+        am_i, dm_i = (1, 0) if main.model == "diffusion" else (0, 1)
+        for i, view, trace in ((am_i, self.side.am, self.side.am_energy), (dm_i, self.side.dm, self.side.dm_energy)):
+            s_steps, s_trail, s_energy = recording.history(index, i)
+            self._draw_landscape(view, recording[index][i], s_trail, scene.memories_uv)
+            trace.set_history(s_steps, s_energy)
+        self._draw_3d(main, trail, scene.memories_uv)
+        if scene.image_shape is not None and main.nearest is not None:
+            self.images.set_states(main.frame["x"], scene.memories[main.nearest], scene.image_shape)
+        sigma = main.frame["sigma"]
+        self.explanation.show_mode(main.model, sigma)
+        step = int(main.frame["step"])
+        self.controls.set_recording(len(recording), index, step)
+        sig = "" if sigma != sigma else f"   sigma {sigma:.4g}"
+        self.step_label.setText(f"step {step}{sig}")
+        self._count_fps()
+
+    def _on_new_scene(self, recording: Recording) -> None:
+        scene = recording.scene
+        self.device_label.setText(scene.device)
+        self.schedule.set_sigmas(scene.sigmas if scene.sigmas is not None else scene.twin_sigmas)
+        self.view2d.editable = scene.memories.shape[1] == 2
+        names = {recording[0][0].model: "main", recording[0][1].model: "twin"}
+        am = next(m for m in names if m != "diffusion") if len(names) > 1 else recording[0][0].model
+        beta = f", beta = {scene.params.beta:g}" if am == "modern" else ""
+        self.side.set_titles(f"Associative memory ({am}{beta})",
+                             f"Diffusion ({scene.params.sampler}, {scene.params.schedule})")
+        self.view2d.setTitle(f"{self.preset}: {scene.params.model}"
+                             + ("" if scene.memories.shape[1] == 2 else " (plane of the principal components)"))
+        self.docks["images"].setEnabled(scene.image_shape is not None)
+
+    def _draw_landscape(self, view: Landscape2DView, snap: Snapshot, trail: np.ndarray,
+                        memories_uv: np.ndarray) -> None:
+        land = snap.landscape
+        view.set_landscape(land["energy"], (land["x"][0], land["x"][-1]), (land["y"][0], land["y"][-1]),
+                           land["grad"])
+        view.set_memories(memories_uv)
+        view.set_particles(snap.uv, trail)
+
+    def _draw_3d(self, snap: Snapshot, trail: np.ndarray, memories_uv: np.ndarray) -> None:
+        view = self.view3d
+        if not hasattr(view, "set_landscape") or not self.docks["view3d"].isVisible():
+            return
+        land = snap.landscape
+        view.set_landscape(land["energy"], (land["x"][0], land["x"][-1]), (land["y"][0], land["y"][-1]))
+        view.set_particles(snap.uv, snap.frame["energy"], theme.particle_colors(len(snap.uv)) / 255.0)
+        view.set_trails(trail)
+        view.set_memories(memories_uv)
+
+    def _count_fps(self) -> None:
+        now = time.monotonic()
+        self._draw_times = [t for t in self._draw_times if now - t < 1.0] + [now]
+        self.fps_label.setText(f"{len(self._draw_times)} fps")
+
+    # -- screenshot, close -------------------------------------------------------------
+    def screenshot(self) -> Path | None:
+        """The window as a PNG in the user's Pictures folder (Memscape subfolder)."""
+        folder = QtCore.QStandardPaths.writableLocation(QtCore.QStandardPaths.StandardLocation.PicturesLocation)
+        path = Path(folder or Path.home()) / "Memscape" / time.strftime("memscape-%Y%m%d-%H%M%S.png")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.grab().save(str(path)):
+            self.statusBar().showMessage(f"could not write {path}", 8000)
+            return None
+        self.statusBar().showMessage(f"screenshot saved to {path}", 8000)
+        return path
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        self.worker.stop()
+        self.settings.save_window(self)
+        self.settings.save_run(self.preset, self.params)
+        self.settings.set_value("run/speed", self.controls.sliders["speed"].value())
+        self.settings.set_value("view/presenter", self.presenter)
+        for name, box in self.controls.layers.items():
+            self.settings.set_value(f"layers/{name}", box.isChecked())
+        self.settings.sync()
+        super().closeEvent(event)
+
+
+def pg_background(presenter: bool):
+    return "k" if presenter else (24, 26, 31)

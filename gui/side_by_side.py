@@ -1,0 +1,55 @@
+"""Side by side: an associative memory (Modern Hopfield, beta) and diffusion on the same
+memories, from the same initial particles, stepped in lock-step (the paper's Figure 1)."""
+from __future__ import annotations
+
+import numpy as np
+from PyQt6 import QtCore, QtWidgets
+
+from gui.energy_trace import EnergyTracePlot
+from gui.view_2d import Landscape2DView
+
+
+class SideBySideView(QtWidgets.QWidget):
+    hovered = QtCore.pyqtSignal(int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        layout = QtWidgets.QGridLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        self.am = Landscape2DView("Associative memory")
+        self.dm = Landscape2DView("Diffusion")
+        self.am_energy = EnergyTracePlot()
+        self.dm_energy = EnergyTracePlot()
+        for col, (view, trace) in enumerate(((self.am, self.am_energy), (self.dm, self.dm_energy))):
+            view.editable = False
+            view.hovered.connect(self._on_hover)
+            layout.addWidget(view, 0, col)
+            layout.addWidget(trace, 1, col)
+        layout.setRowStretch(0, 3)
+        layout.setRowStretch(1, 1)
+        self.dm.setXLink(self.am)
+        self.dm.setYLink(self.am)
+
+    def _on_hover(self, index: int) -> None:
+        self.set_highlight(index)
+        self.hovered.emit(index)
+
+    def set_highlight(self, index: int) -> None:
+        for item in (self.am, self.dm, self.am_energy, self.dm_energy):
+            item.set_highlight(index)
+
+    def set_titles(self, am_title: str, dm_title: str) -> None:
+        self.am.setTitle(am_title)
+        self.dm.setTitle(dm_title)
+
+    def views(self) -> tuple[Landscape2DView, Landscape2DView]:
+        return self.am, self.dm
+
+    def set_layer_visible(self, name: str, on: bool) -> None:
+        for view in self.views():
+            view.set_layer_visible(name, on)
+
+    def particle_sets(self) -> tuple[np.ndarray, np.ndarray]:
+        """What each side shows now (tests compare them)."""
+        return self.am._xy.copy(), self.dm._xy.copy()

@@ -1,0 +1,62 @@
+"""Colours and fonts: the normal theme and a high-contrast, large-font presenter theme.
+
+One place decides the particle palette so that every view (2D, 3D, energy trace,
+side by side) shows particle k in the same colour.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6 import QtGui, QtWidgets
+
+COLORMAP = "viridis"
+MEMORY_COLOR = (255, 80, 80)
+VIOLATION_COLOR = (255, 60, 60)
+HIGHLIGHT_COLOR = (255, 255, 255)
+
+
+def particle_colors(n: int, alpha: int = 230) -> np.ndarray:
+    """(n, 4) uint8 RGBA, a colour per particle index spread over a bright cyclic palette."""
+    hues = (np.arange(n) * 0.61803398875) % 1.0  # golden-ratio steps: neighbours differ
+    colors = np.empty((n, 4), dtype=np.uint8)
+    for k, h in enumerate(hues):
+        c = QtGui.QColor.fromHsvF(float(h), 0.55, 1.0)
+        colors[k] = (c.red(), c.green(), c.blue(), alpha)
+    return colors
+
+
+def apply_theme(app: QtWidgets.QApplication, presenter: bool) -> None:
+    """Dark palette for both themes; the presenter theme adds pure black/white contrast
+    and large fonts for projectors."""
+    app.setStyle("Fusion")
+    pal = QtGui.QPalette()
+    base = QtGui.QColor(0, 0, 0) if presenter else QtGui.QColor(32, 34, 40)
+    window = QtGui.QColor(0, 0, 0) if presenter else QtGui.QColor(43, 45, 52)
+    text = QtGui.QColor(255, 255, 255) if presenter else QtGui.QColor(225, 228, 235)
+    accent = QtGui.QColor(255, 210, 0) if presenter else QtGui.QColor(90, 150, 255)
+    R = QtGui.QPalette.ColorRole
+    for role, color in ((R.Window, window), (R.Base, base), (R.AlternateBase, window),
+                        (R.Text, text), (R.WindowText, text), (R.ButtonText, text),
+                        (R.Button, window.lighter(130)), (R.Highlight, accent),
+                        (R.HighlightedText, QtGui.QColor(0, 0, 0)), (R.ToolTipBase, base),
+                        (R.ToolTipText, text), (R.PlaceholderText, text.darker(160))):
+        pal.setColor(role, color)
+    app.setPalette(pal)
+    font = app.font()
+    font.setPointSize(15 if presenter else 10)
+    if presenter:
+        font.setBold(True)
+    app.setFont(font)
+    pg.setConfigOptions(background="k" if presenter else (24, 26, 31),
+                        foreground="w" if presenter else (210, 214, 222), antialias=True)
+
+
+def style_plot(plot: pg.PlotItem, presenter: bool) -> None:
+    """Axis fonts and pens of one pyqtgraph plot for the current theme."""
+    font = QtGui.QFont()
+    font.setPointSize(14 if presenter else 9)
+    for name in ("left", "bottom"):
+        axis = plot.getAxis(name)
+        axis.setTickFont(font)
+        axis.setTextPen(pg.mkPen("w" if presenter else (210, 214, 222)))
+        axis.setPen(pg.mkPen("w" if presenter else (120, 124, 132), width=2 if presenter else 1))

@@ -1,0 +1,263 @@
+"""The 2D landscape: energy colour map, contour lines, score arrows, memories, particles
+with fading trails. Mouse: click drops particles, shift-click adds a memory, dragging a
+memory moves it; hovering a particle reports its index (linked highlighting).
+
+Arrays arrive from the engine on the host: ``energy`` is (ny, nx) with row j at y_j
+(``meshgrid(xs, ys)`` layout). pyqtgraph's ImageItem reads axis 0 as x, so the map is
+transposed here on purpose and placed on the world rectangle of the grid.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6 import QtCore, QtGui, QtWidgets
+
+from gui.theme import COLORMAP, HIGHLIGHT_COLOR, MEMORY_COLOR, particle_colors
+
+LAYERS = ("colormap", "contours", "arrows", "trails", "memories", "particles")
+CONTOUR_LEVELS = 9
+ARROW_GRID = 17
+TRAIL_BANDS = 4
+HOVER_PIXELS = 9.0
+
+
+class _LandscapeViewBox(pg.ViewBox):
+    """A ViewBox whose left-drag moves a memory when it starts on one, and pans otherwise."""
+
+    def __init__(self, owner: "Landscape2DView"):
+        super().__init__()
+        self._owner = owner
+        self._dragging: int | None = None
+
+    def mouseDragEvent(self, ev, axis=None):
+        if ev.button() != QtCore.Qt.MouseButton.LeftButton or not self._owner.editable:
+            return super().mouseDragEvent(ev, axis)
+        if ev.isStart():
+            self._dragging = self._owner.memory_at(ev.buttonDownScenePos())
+        if self._dragging is None:
+            return super().mouseDragEvent(ev, axis)
+        ev.accept()
+        p = self.mapSceneToView(ev.scenePos())
+        self._owner.move_memory_preview(self._dragging, p.x(), p.y())
+        if ev.isFinish():
+            self._owner.memory_moved.emit(self._dragging, p.x(), p.y())
+            self._dragging = None
+
+
+class Landscape2DView(pg.PlotWidget):
+    """Energy landscape with particles; see the module docstring for the layers."""
+
+    hovered = QtCore.pyqtSignal(int)  #: particle index under the mouse, -1 for none
+    drop_requested = QtCore.pyqtSignal(float, float)
+    memory_added = QtCore.pyqtSignal(float, float)
+    memory_moved = QtCore.pyqtSignal(int, float, float)  #: index, new x, new y (on release)
+    memory_dragging = QtCore.pyqtSignal(int, float, float)  #: while the drag goes on
+
+    def __init__(self, title: str = "", parent=None):
+        self._vb = _LandscapeViewBox(self)
+        super().__init__(parent=parent, viewBox=self._vb, title=title)
+        self.editable = True  #: False for planes through high-dimensional data
+        self.setAspectLocked(True)
+        self.hideButtons()
+        self.image = pg.ImageItem(axisOrder="col-major")
+        self.image.setColorMap(pg.colormap.get(COLORMAP))
+        self.addItem(self.image)
+        self.image.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemDoesntPropagateOpacityToChildren)
+        self.contours = [pg.IsocurveItem(pen=pg.mkPen(255, 255, 255, 110, width=1))
+                         for _ in range(CONTOUR_LEVELS)]
+        for c in self.contours:
+            c.setParentItem(self.image)
+        self.arrows = pg.PlotDataItem(pen=pg.mkPen(255, 255, 255, 150, width=1.2), connect="pairs")
+        self.addItem(self.arrows)
+        self.trails = [pg.PlotDataItem(connect="finite") for _ in range(TRAIL_BANDS)]
+        for k, item in enumerate(self.trails):
+            alpha = int(40 + 160 * (k + 1) / TRAIL_BANDS)
+            item.setPen(pg.mkPen(255, 230, 150, alpha, width=1))
+            self.addItem(item)
+        self.highlight = pg.PlotDataItem(pen=pg.mkPen(*HIGHLIGHT_COLOR, width=3))
+        self.addItem(self.highlight)
+        self.particles = pg.ScatterPlotItem(size=7, pen=pg.mkPen(0, 0, 0, 160, width=0.6))
+        self.addItem(self.particles)
+        self.memories = pg.ScatterPlotItem(size=18, symbol="star", brush=pg.mkBrush(*MEMORY_COLOR),
+                                           pen=pg.mkPen("w", width=1.5))
+        self.addItem(self.memories)
+        for item in (self.image,):
+            item.setZValue(-10)
+        self.memories.setZValue(10)
+        self.particles.setZValue(8)
+        self.highlight.setZValue(9)
+        self._layers = {name: True for name in LAYERS}
+        self._memory_xy = np.zeros((0, 2))
+        self._xy = np.zeros((0, 2))
+        self._trail = np.zeros((0, 0, 2))
+        self._hover = -1
+        self._range_set = False
+        self.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
+
+    # -- data ------------------------------------------------------------
+    def set_landscape(self, energy: np.ndarray, x_range: tuple[float, float],
+                      y_range: tuple[float, float], grad: np.ndarray | None = None) -> None:
+        """Energy map (ny, nx) on [x_range] x [y_range]; ``grad`` (ny, nx, 2) dE/dx, dE/dy."""
+        e = np.asarray(energy, dtype=np.float64)
+        finite = e[np.isfinite(e)]
+        if finite.size == 0:
+            return
+        lo = float(finite.min())
+        hi = float(np.percentile(finite, 92))  # display transform: keep the wells readable
+        hi = hi if hi > lo else lo + 1.0
+        shown = np.clip(np.where(np.isfinite(e), e, hi), lo, hi)
+        ny, nx = shown.shape
+        self.image.setImage(shown.T, levels=(lo, hi), autoLevels=False)
+        rect = QtCore.QRectF(x_range[0], y_range[0], x_range[1] - x_range[0], y_range[1] - y_range[0])
+        self.image.setRect(rect)
+        for k, c in enumerate(self.contours):
+            c.setData(shown.T, level=lo + (hi - lo) * (k + 0.5) / CONTOUR_LEVELS)
+        self._set_arrows(grad, x_range, y_range)
+        if not self._range_set:
+            self.setRange(rect, padding=0.0)
+            self._range_set = True
+
+    def _set_arrows(self, grad, x_range, y_range) -> None:
+        """Arrows along the score -grad E on a subsampled grid; length shows relative strength."""
+        if grad is None:
+            self.arrows.setData([], [])
+            return
+        g = np.asarray(grad, dtype=np.float64)
+        ny, nx = g.shape[:2]
+        iy = np.linspace(0, ny - 1, min(ny, ARROW_GRID)).round().astype(int)
+        ix = np.linspace(0, nx - 1, min(nx, ARROW_GRID)).round().astype(int)
+        xs = np.linspace(*x_range, nx)[ix]
+        ys = np.linspace(*y_range, ny)[iy]
+        X, Y = np.meshgrid(xs, ys)
+        s = -g[np.ix_(iy, ix)]
+        norm = np.linalg.norm(s, axis=-1)
+        top = np.nanpercentile(norm, 95) if np.isfinite(norm).any() else 0.0
+        if not top > 0:
+            self.arrows.setData([], [])
+            return
+        cell = 0.8 * min(xs[1] - xs[0] if len(xs) > 1 else 1.0, ys[1] - ys[0] if len(ys) > 1 else 1.0)
+        scale = cell * np.clip(norm / top, 0.15, 1.0) / np.maximum(norm, 1e-30)
+        d = s * scale[..., None]
+        x0, y0 = X.ravel(), Y.ravel()
+        x1, y1 = x0 + d[..., 0].ravel(), y0 + d[..., 1].ravel()
+        head = 0.3  # two short strokes at the tip, turned +-150 degrees
+        parts_x, parts_y = [x0, x1], [y0, y1]
+        for ang in (2.6, -2.6):
+            c, sn = np.cos(ang), np.sin(ang)
+            hx = x1 + head * (c * (x1 - x0) - sn * (y1 - y0))
+            hy = y1 + head * (sn * (x1 - x0) + c * (y1 - y0))
+            parts_x += [x1, hx]
+            parts_y += [y1, hy]
+        px = np.stack(parts_x, axis=1).ravel()
+        py = np.stack(parts_y, axis=1).ravel()
+        ok = np.isfinite(px) & np.isfinite(py)
+        self.arrows.setData(np.where(ok, px, x0.repeat(6)), np.where(ok, py, y0.repeat(6)))
+
+    def set_memories(self, xy: np.ndarray) -> None:
+        self._memory_xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2).copy()
+        self.memories.setData(pos=self._memory_xy)
+
+    def move_memory_preview(self, index: int, x: float, y: float) -> None:
+        """Move a memory marker under the mouse; the landscape follows via ``memory_dragging``."""
+        self._memory_xy[index] = (x, y)
+        self.memories.setData(pos=self._memory_xy)
+        self.memory_dragging.emit(index, x, y)
+
+    def set_particles(self, xy: np.ndarray, trail: np.ndarray | None = None) -> None:
+        """Particles (N, 2) now and their trail (T, N, 2) up to now, oldest first."""
+        self._xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+        n = len(self._xy)
+        colors = particle_colors(n)
+        self.particles.setData(pos=self._xy, brush=[pg.mkBrush(*c) for c in colors])
+        self._trail = np.zeros((0, n, 2)) if trail is None else np.asarray(trail, dtype=np.float64)
+        self._draw_trails()
+        self._draw_highlight()
+
+    def _draw_trails(self) -> None:
+        """Older parts of the trail in fainter bands (fading trails)."""
+        t = self._trail
+        if len(t) < 2:
+            for item in self.trails:
+                item.setData([], [])
+            return
+        edges = np.linspace(0, len(t) - 1, TRAIL_BANDS + 1).round().astype(int)
+        for k, item in enumerate(self.trails):
+            seg = t[edges[k]:edges[k + 1] + 1]  # (S, N, 2), overlapping one step with the next band
+            if len(seg) < 2:
+                item.setData([], [])
+                continue
+            pad = np.full((1,) + seg.shape[1:], np.nan)
+            path = np.concatenate([seg, pad], axis=0).transpose(1, 0, 2).reshape(-1, 2)
+            item.setData(path[:, 0], path[:, 1])
+
+    def _draw_highlight(self) -> None:
+        i = self._hover
+        if self._trail.ndim == 3 and len(self._trail) and 0 <= i < self._trail.shape[1]:
+            self.highlight.setData(self._trail[:, i, 0], self._trail[:, i, 1])
+        else:
+            self.highlight.setData([], [])
+
+    def set_highlight(self, index: int) -> None:
+        """Highlight one particle's trajectory (-1: none); linked views call this."""
+        if index != self._hover:
+            self._hover = index
+            self._draw_highlight()
+
+    # -- layers ----------------------------------------------------------
+    def set_layer_visible(self, name: str, on: bool) -> None:
+        self._layers[name] = on
+        items = {"colormap": [self.image], "contours": self.contours, "arrows": [self.arrows],
+                 "trails": self.trails + [self.highlight], "memories": [self.memories],
+                 "particles": [self.particles]}[name]
+        for item in items:
+            if item is self.image:
+                item.setOpacity(1.0 if on else 0.0)  # contours are its children: keep them drawn
+            else:
+                item.setVisible(on)
+
+    def layer_visible(self, name: str) -> bool:
+        return self._layers[name]
+
+    # -- mouse -------------------------------------------------------------
+    def _pixel_distance(self, scene_pos: QtCore.QPointF, xy: np.ndarray) -> np.ndarray:
+        if len(xy) == 0:
+            return np.zeros(0)
+        px, py = self._vb.viewPixelSize()
+        p = self._vb.mapSceneToView(scene_pos)
+        return np.hypot((xy[:, 0] - p.x()) / px, (xy[:, 1] - p.y()) / py)
+
+    def memory_at(self, scene_pos: QtCore.QPointF) -> int | None:
+        d = self._pixel_distance(scene_pos, self._memory_xy)
+        if d.size and d.min() < 2 * HOVER_PIXELS:
+            return int(d.argmin())
+        return None
+
+    def _on_mouse_moved(self, scene_pos: QtCore.QPointF) -> None:
+        d = self._pixel_distance(scene_pos, self._xy)
+        index = int(d.argmin()) if d.size and d.min() < HOVER_PIXELS else -1
+        if index != self._hover:
+            self.set_highlight(index)
+            self.hovered.emit(index)
+
+    def _on_mouse_clicked(self, ev) -> None:
+        if ev.button() != QtCore.Qt.MouseButton.LeftButton or not self.editable or ev.double():
+            return
+        if not self._vb.sceneBoundingRect().contains(ev.scenePos()):
+            return
+        p = self._vb.mapSceneToView(ev.scenePos())
+        if ev.modifiers() & QtCore.Qt.KeyboardModifier.ShiftModifier:
+            self.memory_added.emit(p.x(), p.y())
+        elif self.memory_at(ev.scenePos()) is None:
+            self.drop_requested.emit(p.x(), p.y())
+
+    # -- export hook -------------------------------------------------------
+    def render_image(self, width: int, height: int) -> QtGui.QImage:
+        """The view drawn into a QImage of the given size (video export, screenshots)."""
+        img = QtGui.QImage(width, height, QtGui.QImage.Format.Format_ARGB32)
+        img.fill(QtGui.QColor(0, 0, 0))
+        painter = QtGui.QPainter(img)
+        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+        self.render(painter, QtCore.QRectF(0, 0, width, height), self.viewport().rect())
+        painter.end()
+        return img
