@@ -68,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
         backend = get_backend(params.backend, params.precision)
         note = f" ({backend.note})" if backend.note else ""
         print(f"backend: {backend.device}{note}")
-        arrays = run_simulation(params, backend, init)
+        with np.errstate(all="ignore"):  # overflow is reported as a DivergenceError instead
+            arrays = run_simulation(params, backend, init)
         save_npz(args.out, arrays)
     except DivergenceError as exc:
         return _fail(f"the simulation diverged at {exc}")
