@@ -69,9 +69,10 @@ class EnergyTracePlot(pg.PlotWidget):
             ys = np.concatenate([shown, pad]).T.ravel()
             xs = np.tile(np.append(self._steps, np.nan), shown.shape[1])
             self.lines.setData(xs, ys)
-            with np.errstate(all="ignore"):
-                mean = np.nanmean(np.where(np.isfinite(self._energy), self._energy, np.nan), axis=1) \
-                    if n else np.full(t, np.nan)
+            finite = np.isfinite(self._energy)
+            count = finite.sum(axis=1)
+            total = np.where(finite, self._energy, 0.0).sum(axis=1)
+            mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
             self.mean.setData(self._steps, mean)
             rises = energy_rises(self._energy)
             where = rises > 0

@@ -25,8 +25,12 @@ TABLE_1 = {
 def explanation_for(model: str, sigma: float | None = None) -> str:
     """Rich text for the mode of ``model`` (and the current sigma for diffusion)."""
     if model == "diffusion":
-        now = "" if sigma is None or sigma != sigma else \
-            f" Now &sigma; = {sigma:.3g}, like &beta; = {1.0 / max(sigma, 1e-12) ** 2:.3g}."
+        if sigma is None or sigma != sigma:
+            now = ""
+        elif sigma > 0:
+            now = f" Now &sigma; = {sigma:.3g}, like &beta; = {1.0 / sigma ** 2:.3g}."
+        else:
+            now = " Now &sigma; = 0: the run stopped at T, where the schedule ends."
         return TABLE_1["diffusion"] + " " + TABLE_1["exact"] + now
     return TABLE_1["am"]
 

@@ -49,7 +49,7 @@ def _make_3d_view() -> QtWidgets.QWidget:
 
 class MainWindow(QtWidgets.QMainWindow):
     def __init__(self, preset: str, params: Params, backend: str | None = None,
-                 settings: Settings | None = None, presenter: bool | None = None):
+                 settings: Settings | None = None, presenter: bool | None = None, autoplay: bool = True):
         super().__init__()
         self.setWindowTitle("Memscape: memories in plain sight")
         self.settings = settings or Settings()
@@ -62,6 +62,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._highlight = -1
 
         self.controls = ControlsPanel(list_presets())
+        self.controls.setMinimumWidth(330)
         self.view2d = Landscape2DView("")
         self.view3d = _make_3d_view()
         self.energy = EnergyTracePlot()
@@ -69,6 +70,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.side = SideBySideView()
         self.images = ImageGridView()
         self.explanation = ExplanationStrip()
+        self.explanation.setMaximumHeight(140)
         widgets = {"controls": self.controls, "side": self.side, "view2d": self.view2d,
                    "view3d": self.view3d, "energy": self.energy, "schedule": self.schedule,
                    "images": self.images, "explanation": self.explanation}
@@ -101,7 +103,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.worker.playing_changed.connect(self._on_playing_changed)
         self.worker.send("speed", speed)
         self.worker.start()
-        self.worker.send("play", True)
+        if autoplay:
+            self.worker.send("play", True)
 
     # -- construction ----------------------------------------------------------
     def _build_menus(self) -> None:
@@ -189,7 +192,7 @@ class MainWindow(QtWidgets.QMainWindow):
         d[big].raise_()
         self.resizeDocks([d["controls"], d[big], d[second]], [300, 900, 420], H)
         self.resizeDocks([d[second], d["energy"], d["schedule"]], [400, 260, 180], V)
-        self.resizeDocks([d["explanation"]], [70], V)
+        self.resizeDocks([d["explanation"]], [80], V)
 
     def _apply_theme(self) -> None:
         app = QtWidgets.QApplication.instance()

@@ -71,8 +71,8 @@ class Landscape2DView(pg.PlotWidget):
         self.addItem(self.arrows)
         self.trails = [pg.PlotDataItem(connect="finite") for _ in range(TRAIL_BANDS)]
         for k, item in enumerate(self.trails):
-            alpha = int(40 + 160 * (k + 1) / TRAIL_BANDS)
-            item.setPen(pg.mkPen(255, 230, 150, alpha, width=1))
+            alpha = int(15 + 95 * (k + 1) / TRAIL_BANDS)
+            item.setPen(pg.mkPen(255, 225, 160, alpha, width=1))
             self.addItem(item)
         self.highlight = pg.PlotDataItem(pen=pg.mkPen(*HIGHLIGHT_COLOR, width=3))
         self.addItem(self.highlight)

@@ -251,7 +251,7 @@ class SimulationWorker(QtCore.QThread):
             mx, my = 0.1 * (x1 - x0), 0.1 * (y1 - y0)
             if np.all((uv[:, 0] > x0 + mx) & (uv[:, 0] < x1 - mx) & (uv[:, 1] > y0 + my) & (uv[:, 1] < y1 - my)):
                 return old
-        return Grid.around(uv, margin=0.6, resolution=GRID_RESOLUTION)
+        return Grid.around(uv, margin=1.0, resolution=GRID_RESOLUTION)
 
     def _set_params(self, params: Params) -> None:
         """Live change: both simulations keep their particles (the engine resets them only
@@ -288,8 +288,9 @@ class SimulationWorker(QtCore.QThread):
             self._set_playing(False)
             return
         try:
-            self.main.step()
-            self.twin.step()
+            with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported as one message
+                self.main.step()
+                self.twin.step()
         except DivergenceError as exc:
             self._diverged(exc)
             return

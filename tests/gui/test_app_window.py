@@ -1,0 +1,183 @@
+"""The desktop app's window: opens on the default preset, sliders reach the engine, the 2D
+view draws something, the run is recorded and replayed exactly, divergence is reported."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from PyQt6 import QtCore
+
+from engine.params import Params
+from engine.presets import DEFAULT_PRESET, load_preset
+from engine.simulation import Simulation
+from gui.controls import SLIDERS
+from gui.energy_trace import energy_rises
+
+
+def distinct_colours(image) -> int:
+    ptr = image.convertToFormat(image.Format.Format_RGB32).constBits()
+    ptr.setsize(image.sizeInBytes())
+    pixels = np.frombuffer(ptr, dtype=np.uint32)
+    return len(np.unique(pixels))
+
+
+def test_window_opens_on_the_default_preset(make_window):
+    window = make_window(DEFAULT_PRESET)
+    scene = window.recording.scene
+    assert scene.params == load_preset(DEFAULT_PRESET)
+    np.testing.assert_allclose(scene.memories, [[-1.0, 0.0], [1.0, 0.0]])
+    assert "NumPy" in window.device_label.text()
+    assert window.controls.preset.currentData() == DEFAULT_PRESET
+    assert window.controls.combos["model"].currentText() == "diffusion"
+
+
+# slider -> (slider-space value to move to, the Params field and the value it must reach)
+def _target(spec):
+    mid = math.sqrt(spec.low * spec.high) if spec.log else (spec.low + spec.high) / 2
+    value = float(round(mid)) if spec.integer else mid
+    return (math.log10(value) if spec.log else value), value
+
+
+@pytest.mark.parametrize("spec", SLIDERS, ids=[s.name for s in SLIDERS])
+def test_moving_each_slider_changes_the_engine_parameter(make_window, qtbot, spec):
+    window = make_window()
+    position, value = _target(spec)
+    window.controls.sliders[spec.name].slider.setValue(position)  # as a user drag does
+    if spec.name == "speed":
+        qtbot.waitUntil(lambda: window.worker._speed == pytest.approx(value, rel=1e-3))
+        return
+    qtbot.waitUntil(lambda: getattr(window.worker.main.params, spec.name) == pytest.approx(value, rel=1e-3))
+    assert getattr(window.params, spec.name) == pytest.approx(value, rel=1e-3)
+
+
+def test_sigma_range_slider_changes_both_ends(make_window, qtbot):
+    window = make_window()
+    window.controls.sigma.slider.setValue((math.log10(0.01), math.log10(5.0)))
+    qtbot.waitUntil(lambda: window.worker.main.params.sigma_max == pytest.approx(5.0, rel=1e-3))
+    assert window.worker.main.params.sigma_min == pytest.approx(0.01, rel=1e-3)
+    assert window.worker.main.sigmas[0] == pytest.approx(5.0, rel=1e-3)
+
+
+def test_the_2d_view_renders_a_landscape(make_window):
+    window = make_window()
+    image = window.view2d.render_image(400, 300)
+    assert image.width() == 400 and image.height() == 300
+    assert distinct_colours(image) > 50  # a colour map, not a blank canvas
+
+
+def test_diffusion_landscape_changes_as_sigma_falls(make_window, qtbot, wait_frames):
+    window = make_window()
+    shown_first = window.view2d.image.image.copy()
+    for _ in range(6):
+        window.controls.buttons["step"].click()
+    wait_frames(window, 7)
+    rec = window.recording
+    sigmas = [rec[i][0].landscape["sigma"] for i in range(7)]
+    assert all(a > b for a, b in zip(sigmas, sigmas[1:]))
+    assert not np.allclose(rec[0][0].landscape["energy"], rec[6][0].landscape["energy"])
+    assert not np.allclose(window.view2d.image.image, shown_first)
+
+
+def test_side_by_side_starts_both_models_from_the_same_particles(make_window, qtbot, wait_frames):
+    window = make_window()
+    am, dm = window.side.particle_sets()
+    np.testing.assert_array_equal(am, dm)
+    first_main, first_twin = window.recording[0]
+    assert {first_main.model, first_twin.model} == {"diffusion", "modern"}
+    np.testing.assert_array_equal(first_main.frame["x"], first_twin.frame["x"])
+    for _ in range(3):
+        window.controls.buttons["step"].click()
+    wait_frames(window, 4)
+    am, dm = window.side.particle_sets()
+    assert am.shape == dm.shape and not np.allclose(am, dm)  # different dynamics, lock-step
+    main, twin = window.recording[3]
+    assert main.frame["step"] == twin.frame["step"] == 3
+
+
+def test_a_diverging_setting_is_stopped_reported_and_reset(make_window, qtbot):
+    window = make_window(model="modern", dt=50.0, steps=200)
+    with qtbot.waitSignal(window.worker.failed, timeout=20000) as blocker:
+        window.controls.buttons["play"].click()
+    assert "diverged" in blocker.args[0]
+    qtbot.waitUntil(lambda: "diverged" in window.statusBar().currentMessage())
+    qtbot.waitUntil(lambda: window.recording[window.index][0].frame["step"] == 0)
+    assert window.controls.buttons["play"].text() == "Play"
+
+
+def test_the_scrubber_replays_recorded_steps_exactly(make_window, qtbot, wait_frames):
+    window = make_window()
+    for _ in range(8):
+        window.controls.buttons["step"].click()
+    wait_frames(window, 9)
+    fresh = Simulation(window.params, window.worker.main.backend)
+    expected = [fresh.frame()["x"].copy()] + [fresh.step()["x"].copy() for _ in range(8)]
+    for index in (4, 8, 2, 4):
+        window.controls.scrubber.setValue(index)  # as a user drag does
+        main = window.recording[index][0]
+        assert main.frame["step"] == index
+        np.testing.assert_array_equal(main.frame["x"], expected[index])
+        np.testing.assert_array_equal(window.view2d._xy, main.uv)
+        assert len(window.energy._steps) == index + 1
+
+
+def test_energy_rises_counts_only_increases():
+    energy = np.array([[3.0, 1.0], [2.0, 1.5], [2.0, 1.0], [2.5, np.nan]])
+    np.testing.assert_array_equal(energy_rises(energy), [0, 1, 0, 1])
+
+
+def test_an_associative_memory_shows_no_lyapunov_violation(make_window, qtbot, wait_frames):
+    window = make_window(model="modern", dt=0.5)
+    for _ in range(10):
+        window.controls.buttons["step"].click()
+    wait_frames(window, 11)
+    assert window.energy.violations == 0
+    assert window.side.am_energy.violations == 0
+
+
+def test_shift_click_adds_a_memory_and_the_landscape_follows(make_window, qtbot, wait_frames):
+    window = make_window()
+    before = window.recording[window.index][0].landscape["energy"].copy()
+    window.view2d.memory_added.emit(0.0, 1.2)
+    qtbot.waitUntil(lambda: window.worker.main.memories_host.shape[0] == 3)
+    qtbot.waitUntil(lambda: window.recording.scene.memories.shape[0] == 3)
+    after = window.recording[window.index][0].landscape["energy"]
+    assert not np.allclose(before, after)
+    window.view2d.memory_moved.emit(2, 0.5, -1.0)
+    qtbot.waitUntil(lambda: np.allclose(window.recording.scene.memories[2], [0.5, -1.0]))
+
+
+def test_hovering_a_particle_highlights_its_trajectory_and_energy(make_window, qtbot, wait_frames):
+    window = make_window()
+    for _ in range(3):
+        window.controls.buttons["step"].click()
+    wait_frames(window, 4)
+    window.show()
+    qtbot.waitExposed(window)
+    window.menu_actions["layout2"].trigger()
+    qtbot.wait(50)
+    view = window.view2d
+    target = view._xy[0]
+    scene_pos = view.getPlotItem().vb.mapViewToScene(QtCore.QPointF(*target))
+    view._on_mouse_moved(scene_pos)
+    assert view._hover >= 0
+    i = view._hover
+    np.testing.assert_array_equal(window.energy.highlight.getData()[1], window.energy._energy[:, i])
+    assert len(view.highlight.getData()[0]) == 4
+
+
+def test_screenshot_key_writes_a_png(make_window, qtbot, tmp_path):
+    window = make_window()
+    path = window.screenshot()
+    assert path is not None and path.suffix == ".png" and path.stat().st_size > 1000
+    path.unlink()
+
+
+def test_close_stops_the_worker_and_saves_the_run(make_window, tmp_path):
+    from gui.settings import Settings
+
+    window = make_window(beta=2.5)
+    window.close()
+    assert window.worker.isFinished()
+    preset, params = Settings().last_run()
+    assert preset == DEFAULT_PRESET and isinstance(params, Params) and params.beta == 2.5
