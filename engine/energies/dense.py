@@ -1,29 +1,30 @@
 """Dense Associative Memory (Krotov & Hopfield 2016; Demircigil et al. 2017; science.md 2).
 
 E(s) = -sum_mu F(xi_mu . s) with F(z) = z^n ("dense-poly", n = params.n) or
-F(z) = exp(z) ("dense-exp"). Two regimes, chosen from the memories:
+F(z) = exp(beta z) ("dense-exp", beta = params.beta; beta = 1 is Demircigil et al.).
+``DenseAM(memories, params)`` builds one of two regimes, chosen from the memories:
 
-Binary memories (every entry +-1): binary states, asynchronous updates. One step is
-one sweep over the neurons in a random order; each s_i is set to whichever sign gives
-the lower energy (kept on a tie), so E never rises. Energies are reported in units of
-F(D), the energy of one perfect overlap: E / F(D) = -sum_mu F(xi_mu . s) / F(D), i.e.
--sum (z/D)^n or -sum exp(z - D). A positive factor changes neither the flips nor the
+:class:`BinaryDenseAM` (every memory entry is +-1): binary states, asynchronous
+updates; one step is a sweep over the neurons in a random order, each s_i set to
+whichever sign gives the lower energy (kept on a tie), so E never rises. Energies are
+reported in units of F(D), the energy of one perfect overlap: -sum (z/D)^n or
+-sum exp(beta (z - D)). A positive factor changes neither the flips nor the
 monotonicity, and it keeps z^n and exp(z) inside float32 for any D.
 
-Continuous memories (e.g. 2D points): z^n and exp(z) are unbounded below on R^D, so
-the state is bounded through a tanh visible Lagrangian (the continuous Dense AM of
-Krotov & Hopfield 2021): internal state u, visible v = r tanh(u) with
-r = max |xi_mu,i| (so memories lie in the box [-r, r]^D), and
-  E(u) = r sum_i [u_i tanh u_i - log cosh u_i] - sum_mu F(xi_mu . v).
-The first term is the Legendre energy of L_v(u) = r sum log cosh u; as a function of
-v it is r sum_i h(v_i / r), h(t) = 1/2 [(1+t) log(1+t) + (1-t) log(1-t)], whose
-gradient is u, so grad_v E = u - sum_mu F'(xi_mu . v) xi_mu. The dynamics
-  du/dt = -grad_v E = sum_mu F'(xi_mu . v) xi_mu - u
-(Euler steps of params.dt) give dE/dt = -du/dt^T diag(r sech^2 u) du/dt <= 0.
-``landscape`` is this energy over visible points: +inf outside the box (no state is
-there), and ``landscape_grad`` is grad_v E (NaN on and outside the box's boundary).
+:class:`ContinuousDenseAM` (any other memories, e.g. 2D points): -sum F(xi . x) is
+unbounded below on R^D, so the continuous relaxation adds the confining term
+1/2 |x|^2 to a monotone transform of the separation sum, g = Phi(sum_mu F(xi_mu . x)):
+  dense-poly: E(x) = 1/2 |x|^2 - (sum_mu relu(xi_mu . x)^n)^(1/n)
+  dense-exp:  E(x) = 1/2 |x|^2 - (1/beta) log sum_mu exp(beta xi_mu . x)
+On binary states |s|^2 = D is constant, so E is there an increasing function of the
+(rectified) binary energy. g is convex (an n-norm of rectified overlaps; a log-sum-exp),
+so this is a :class:`~engine.energies.modern.ConcaveConvexAM`: gradient descent of step
+params.dt never raises E for 0 < dt <= 2, and dt = 1 jumps to the readout
+a(x) = grad g = Xi^T (relu(z) / g)^(n-1) (resp. Xi^T softmax(beta z)), which sharpens
+onto the nearest memory as n (resp. beta) grows. dense-exp is then the dot-form Modern
+Hopfield network (Ramsauer et al. 2020), its continuous generalisation.
 
-``params.update`` is not used: Dense AMs update asynchronously.
+``params.update`` is not used: binary Dense AMs update asynchronously.
 """
 from __future__ import annotations
 
@@ -31,82 +32,64 @@ from typing import Any
 
 from engine.backend import logsumexp, namespace
 from engine.energies.hopfield import binarize, sweep_order
-from engine.energies.lagrangians import Tanh
-
-
-_OPEN = 1.0 - 1e-6  #: |v| / r is clipped to this inside the open box where artanh is finite
+from engine.energies.modern import ConcaveConvexAM
+from engine.kernels import dot_lse_mean
 
 
 class DenseAM:
-    """Dense AM with ``params.model`` "dense-poly" (F = z^n) or "dense-exp" (F = exp z)."""
+    """Dense AM for ``params.model`` "dense-poly" or "dense-exp"; constructing it gives a
+    :class:`BinaryDenseAM` for +-1 memories and a :class:`ContinuousDenseAM` otherwise."""
+
+    def __new__(cls, memories: Any, params: Any):
+        if cls is DenseAM:
+            xp = namespace(memories)
+            cls = BinaryDenseAM if bool(xp.all(xp.abs(memories) == 1.0)) else ContinuousDenseAM
+        return super().__new__(cls)
+
+
+class BinaryDenseAM(DenseAM):
+    """Binary states, asynchronous energy-lowering flips, energies in units of F(D)."""
 
     def __init__(self, memories: Any, params: Any):
-        xp = namespace(memories)
-        self.xp = xp
+        self.xp = namespace(memories)
         self.memories = memories
         self.params = params
-        self.exponential = params.model == "dense-exp"
-        self.n = params.n
-        self.binary = bool(xp.all(xp.abs(memories) == 1.0))
-        self.radius = float(xp.max(xp.abs(memories)))
-        self._tanh = Tanh()
         self.dim = memories.shape[1]
 
-    # -- separation function ------------------------------------------------
     def _f(self, z: Any) -> Any:
-        """F(z) elementwise; in binary mode F(z) / F(D)."""
-        xp = self.xp
-        if self.exponential:
-            return xp.exp(z - self.dim) if self.binary else xp.exp(z)
-        return (z / self.dim) ** self.n if self.binary else z ** self.n
+        """F(z) / F(D) elementwise."""
+        p = self.params
+        if p.model == "dense-exp":
+            return self.xp.exp(p.beta * (z - self.dim))
+        return (z / self.dim) ** p.n
 
     def _df(self, z: Any) -> Any:
-        """F'(z) elementwise; in binary mode F'(z) / F(D)."""
-        xp = self.xp
-        if self.exponential:
-            return xp.exp(z - self.dim) if self.binary else xp.exp(z)
-        if self.binary:
-            return (self.n / self.dim) * (z / self.dim) ** (self.n - 1)
-        return self.n * z ** (self.n - 1)
+        """F'(z) / F(D) elementwise."""
+        p = self.params
+        if p.model == "dense-exp":
+            return p.beta * self.xp.exp(p.beta * (z - self.dim))
+        return (p.n / self.dim) * (z / self.dim) ** (p.n - 1)
 
     def _strength(self, z: Any) -> Any:
-        """A strictly increasing function of sum_mu F(z_mu), (N,): log sum exp z for
-        "dense-exp" (exact without overflow), sum (z/D)^n for "dense-poly"."""
-        if self.exponential:
-            return logsumexp(self.xp, z, axis=1)
+        """A strictly increasing function of sum_mu F(z_mu), (N,): log sum exp(beta z) for
+        dense-exp (exact without overflow), sum (z/D)^n for dense-poly."""
+        if self.params.model == "dense-exp":
+            return logsumexp(self.xp, self.params.beta * z, axis=1)
         return self.xp.sum(self._f(z), axis=1)
 
-    def _sep_energy(self, v: Any) -> Any:
-        """-sum_mu F(xi_mu . v), (N,)."""
-        return -self.xp.sum(self._f(v @ self.memories.T), axis=1)
-
-    def _sep_grad(self, v: Any) -> Any:
-        """grad_v of -sum_mu F(xi_mu . v) = -sum_mu F'(xi_mu . v) xi_mu, (N, D)."""
-        return -(self._df(v @ self.memories.T) @ self.memories)
-
-    # -- model interface ----------------------------------------------------
     def init_state(self, x: Any) -> Any:
-        """Binary: s = sign(x). Continuous: u = artanh(x / r), x clipped just inside the box."""
-        xp = self.xp
-        if self.binary:
-            return binarize(x)
-        t = xp.clip(x / self.radius, -_OPEN, _OPEN)
-        return xp.atanh(t)
+        """s = sign(x), sign(0) = +1."""
+        return binarize(x)
 
     def visible(self, state: Any) -> Any:
-        return state if self.binary else self.radius * self._tanh.activation(state)
+        return state
 
     def energy(self, state: Any) -> Any:
-        """Binary: -sum F(xi . s) / F(D). Continuous: r E_tanh(u) - sum F(xi . v)."""
-        if self.binary:
-            return self._sep_energy(state)
-        return self.radius * self._tanh.energy(state) + self._sep_energy(self.visible(state))
+        """-sum_mu F(xi_mu . s) / F(D)."""
+        return self.landscape(state)
 
     def step(self, state: Any, rng: Any) -> Any:
-        """Binary: one asynchronous sweep of energy-lowering flips.
-        Continuous: u <- u + dt (sum_mu F'(xi_mu . v) xi_mu - u)."""
-        if not self.binary:
-            return state - self.params.dt * (state + self._sep_grad(self.visible(state)))
+        """One asynchronous sweep: s_i <- the sign with the larger sum_mu F(xi_mu . s)."""
         xp = self.xp
         s = xp.asarray(state, copy=True)
         z = s @ self.memories.T
@@ -122,31 +105,30 @@ class DenseAM:
         return s
 
     def landscape(self, x: Any) -> Any:
-        """Binary: -sum F(xi . x) / F(D) at continuous x. Continuous: the energy of the
-        visible point x, r sum h(x_i / r) - sum F(xi . x), +inf outside [-r, r]^D."""
-        if self.binary:
-            return self._sep_energy(x)
-        xp = self.xp
-        t = x / self.radius
-        inside = xp.all(xp.abs(t) <= 1.0, axis=1)
-        t = xp.clip(t, -1.0, 1.0)
-        h = 0.5 * xp.sum(_xlogx(1.0 + t) + _xlogx(1.0 - t), axis=1)
-        e = self.radius * h + self._sep_energy(x)
-        return xp.where(inside, e, xp.full_like(e, float("inf")))
+        """-sum_mu F(xi_mu . x) / F(D) at continuous x (what the maps draw)."""
+        return -self.xp.sum(self._f(x @ self.memories.T), axis=1)
 
     def landscape_grad(self, x: Any) -> Any:
-        """Binary: -sum F'(xi . x) xi / F(D). Continuous: artanh(x / r) - sum F'(xi . x) xi, NaN on and outside the box's boundary."""
-        if self.binary:
-            return self._sep_grad(x)
-        xp = self.xp
-        t = x / self.radius
-        inside = xp.all(xp.abs(t) < 1.0, axis=1)[:, None]
-        g = xp.atanh(xp.clip(t, -_OPEN, _OPEN)) + self._sep_grad(x)
-        return xp.where(inside, g, xp.full_like(g, float("nan")))
+        """-sum_mu F'(xi_mu . x) xi_mu / F(D)."""
+        return -(self._df(x @ self.memories.T) @ self.memories)
 
 
-def _xlogx(a: Any) -> Any:
-    """a log a with 0 log 0 = 0, for a >= 0."""
-    xp = namespace(a)
-    pos = a > 0
-    return xp.where(pos, a * xp.log(xp.where(pos, a, xp.ones_like(a))), xp.zeros_like(a))
+class ContinuousDenseAM(DenseAM, ConcaveConvexAM):
+    """E(x) = 1/2 |x|^2 - g(x), g the n-norm of the rectified overlaps (dense-poly) or
+    (1/beta) log sum exp(beta xi . x) (dense-exp); see the module docstring."""
+
+    def energy_readout(self, x: Any) -> tuple[Any, Any]:
+        xp, p = self.xp, self.params
+        half_sq = 0.5 * xp.sum(x * x, axis=1)
+        if p.model == "dense-exp":
+            lse, readout = dot_lse_mean(x, self.memories, p.beta)
+            return half_sq - lse / p.beta, readout
+        r = x @ self.memories.T
+        r = xp.maximum(r, xp.zeros_like(r))
+        # g = top * (sum (r/top)^n)^(1/n): no overflow for any n; g = 0 when no overlap is positive
+        top = xp.max(r, axis=1, keepdims=True)
+        safe_top = xp.where(top > 0, top, xp.ones_like(top))
+        g = safe_top * xp.sum((r / safe_top) ** p.n, axis=1, keepdims=True) ** (1.0 / p.n)
+        g = xp.where(top > 0, g, xp.zeros_like(g))
+        weights = (r / xp.where(g > 0, g, xp.ones_like(g))) ** (p.n - 1)
+        return half_sq - g[:, 0], weights @ self.memories

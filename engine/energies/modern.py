@@ -7,13 +7,8 @@
 - "dot": E(x) = -(1/beta) log sum_mu exp(beta xi_mu . x) + 1/2 |x|^2,
   grad E = x - Xi^T softmax(beta Xi x).
 
-Both are 1/2|x|^2 - g(x) with g convex (for "distance", g = (1/beta) lse(beta Xi x -
-beta/2 |xi|^2)), and grad g(x) is the attention readout a(x). The step
-x <- x - dt grad E = (1 - dt) x + dt a(x) is dt = 1: the concave-convex procedure,
-exactly the attention update. The convex upper bound U(y) = 1/2|y|^2 - g(x) -
-grad g(x).(y - x) >= E(y) is a quadratic with U(x) = E(x) and minimum at a(x), so
-U((1 - dt) x + dt a) = U(a) + (1 - dt)^2 (E(x) - U(a)) <= E(x): the energy never rises
-for 0 < dt <= 2.
+Both are of the :class:`ConcaveConvexAM` kind, so the step x <- x - dt grad E with
+dt = 1 is exactly the attention update and the energy never rises for 0 < dt <= 2.
 """
 from __future__ import annotations
 
@@ -23,20 +18,26 @@ from engine.backend import namespace
 from engine.kernels import dot_lse_mean, gaussian_lse_mean
 
 
-class ModernHopfield:
-    """Modern Hopfield network; the state is the (N, D) position itself."""
+class ConcaveConvexAM:
+    """An AM with energy E(x) = 1/2 |x|^2 - g(x), g convex, and readout a(x) = grad g(x).
+
+    The state is the (N, D) position itself; grad E = x - a(x) and one step is
+    x <- x - dt grad E = (1 - dt) x + dt a(x), dt = params.dt; dt = 1 is the
+    concave-convex procedure (Yuille & Rangarajan 2003). Lyapunov bound: the convex
+    upper bound U(y) = 1/2|y|^2 - g(x) - a(x).(y - x) >= E(y) is a quadratic with
+    U(x) = E(x) and its minimum at a(x), so U((1 - dt) x + dt a) = U(a) +
+    (1 - dt)^2 (E(x) - U(a)) <= E(x): E never rises for 0 < dt <= 2.
+    Subclasses give :meth:`energy_readout`.
+    """
 
     def __init__(self, memories: Any, params: Any):
         self.xp = namespace(memories)
         self.memories = memories
         self.params = params
-        self.beta = params.beta
-        self.dot = params.modern_form == "dot"
 
-    def _lse_readout(self, x: Any) -> tuple[Any, Any]:
-        if self.dot:
-            return dot_lse_mean(x, self.memories, self.beta)
-        return gaussian_lse_mean(x, self.memories, self.beta)
+    def energy_readout(self, x: Any) -> tuple[Any, Any]:
+        """(E(x) (N,), a(x) (N, D))."""
+        raise NotImplementedError
 
     def init_state(self, x: Any) -> Any:
         return x
@@ -48,18 +49,28 @@ class ModernHopfield:
         return self.landscape(state)
 
     def step(self, state: Any, rng: Any) -> Any:
-        """x <- x - dt grad E(x) = (1 - dt) x + dt a(x); dt = 1 is the attention update."""
+        """x <- x - dt grad E(x) = (1 - dt) x + dt a(x)."""
         return state - self.params.dt * self.landscape_grad(state)
 
     def landscape(self, x: Any) -> Any:
-        """E(x) of the chosen form (module docstring)."""
-        lse, _ = self._lse_readout(x)
-        e = -lse / self.beta
-        if self.dot:
-            e = e + 0.5 * self.xp.sum(x * x, axis=1)
-        return e
+        return self.energy_readout(x)[0]
 
     def landscape_grad(self, x: Any) -> Any:
-        """grad E(x) = x - a(x), a the softmax readout of the memories."""
-        _, readout = self._lse_readout(x)
-        return x - readout
+        """grad E(x) = x - a(x)."""
+        return x - self.energy_readout(x)[1]
+
+
+class ModernHopfield(ConcaveConvexAM):
+    """Modern Hopfield network of ``params.modern_form`` with inverse temperature ``params.beta``.
+
+    For "distance", g(x) = (1/beta) lse(beta Xi x - beta/2 |xi|^2) and a(x) is the
+    softmax(-beta/2 |x - xi|^2) mean of the memories; for "dot", g(x) = (1/beta) lse(beta Xi x).
+    """
+
+    def energy_readout(self, x: Any) -> tuple[Any, Any]:
+        beta = self.params.beta
+        if self.params.modern_form == "dot":
+            lse, readout = dot_lse_mean(x, self.memories, beta)
+            return 0.5 * self.xp.sum(x * x, axis=1) - lse / beta, readout
+        lse, readout = gaussian_lse_mean(x, self.memories, beta)
+        return -lse / beta, readout

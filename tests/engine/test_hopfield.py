@@ -16,10 +16,10 @@ def corrupt(patterns, fraction, seed=1):
     return np.where(flip, -patterns, patterns)
 
 
-def retrieval_error(backend, d, m, sweeps=4):
+def retrieval_error(backend, d, m, sweeps=4, model=ClassicalHopfield):
     """Fraction of wrong bits after ``sweeps`` async sweeps from every memory with 10% of bits flipped."""
     memories = binary_patterns(m, d)
-    model = ClassicalHopfield(backend.asarray(memories), Params(model="hopfield", update="async"))
+    model = model(backend.asarray(memories), Params(model="hopfield", update="async"))
     state = model.init_state(backend.asarray(corrupt(memories, 0.1)))
     rng = backend.rng(0)
     for _ in range(sweeps):

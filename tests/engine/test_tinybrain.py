@@ -1,0 +1,98 @@
+"""TinyBrain: Legendre layer energies, dE/dt <= 0, reduction to Modern Hopfield (science.md 2)."""
+import numpy as np
+import pytest
+from am_checks import assert_non_increasing, energy_trace, fd_grad
+
+from engine.backend import to_host
+from engine.energies.modern import ModernHopfield
+from engine.energies.tinybrain import TinyBrain
+from engine.params import Params
+
+# (visible, memory) Lagrangian pairs whose energy is bounded below on the states the tests visit
+PAIRS = [("identity", "softmax"), ("tanh", "softmax"), ("sigmoid", "relu-poly"), ("tanh", "tanh"),
+         ("identity", "sigmoid")]
+
+
+def memories(m=5, d=4, seed=0):
+    return np.random.default_rng(seed).normal(0.0, 0.8, size=(m, d))
+
+
+def brain(backend, lv, lm, **kw):
+    p = Params(model="tinybrain", lagrangian_v=lv, lagrangian_m=lm, beta=3.0, n=3, dt=0.01, tau_v=1.0,
+               tau_m=0.1, **kw)
+    return TinyBrain(backend.asarray(memories()), p)
+
+
+def off_equilibrium(backend, model, seed=1, n=60):
+    """A state with v random and m pushed away from W v_hat, so both layers move."""
+    r = np.random.default_rng(seed)
+    v, m = model.init_state(backend.asarray(r.normal(0.0, 1.0, size=(n, 4))))
+    return v, m + backend.asarray(r.normal(0.0, 0.5, size=(n, 5)))
+
+
+def test_energy_is_the_sum_of_layer_and_synapse_energies(backend):
+    model = brain(backend, "tanh", "softmax")
+    v, m = off_equilibrium(backend, model)
+    vh, mh = to_host(v), to_host(m)
+    w = memories()
+    t = np.tanh(vh)
+    p = np.exp(3.0 * mh - 3.0 * mh.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    e_v = 0.5 * ((1 + t) * np.log1p(t) + (1 - t) * np.log1p(-t)).sum(1)
+    e_m = (p * np.log(p)).sum(1) / 3.0
+    e_syn = -np.einsum("nm,md,nd->n", p, w, t)
+    np.testing.assert_allclose(to_host(model.energy((v, m))), e_v + e_m + e_syn, rtol=1e-10)
+
+
+@pytest.mark.parametrize("lv,lm", PAIRS)
+def test_energy_never_rises_along_the_dynamics(backend, lv, lm):
+    model = brain(backend, lv, lm)
+    trace, _ = energy_trace(model, off_equilibrium(backend, model), None, 30)
+    assert_non_increasing(trace)
+    assert np.all(trace[-1] < trace[0])
+
+
+@pytest.mark.parametrize("lv,lm", PAIRS)
+def test_energy_rate_is_negative_and_matches_finite_difference(backend, lv, lm):
+    """dE/dt = -sum tau x'^T Hess L x' <= 0, and equals d/dt E(state + t velocity) at t = 0."""
+    model = brain(backend, lv, lm)
+    state = off_equilibrium(backend, model)
+    rate = to_host(model.energy_rate(state))
+    vel = model.velocities(state)
+    h = 1e-6
+    plus = tuple(x + h * u for x, u in zip(state, vel))
+    minus = tuple(x - h * u for x, u in zip(state, vel))
+    fd = (to_host(model.energy(plus)) - to_host(model.energy(minus))) / (2 * h)
+    np.testing.assert_allclose(rate, fd, rtol=1e-5, atol=1e-7)
+    assert np.all(rate <= 0.0)
+
+
+@pytest.mark.parametrize("lv,lm", PAIRS)
+def test_landscape_is_energy_at_memory_equilibrium_and_grad_is_finite_difference(backend, lv, lm):
+    model = brain(backend, lv, lm)
+    x = backend.asarray(np.random.default_rng(2).normal(size=(7, 4)))
+    v, m = model.init_state(x)
+    np.testing.assert_allclose(to_host(m), to_host(model.activations((v, m))[0]) @ memories().T, rtol=1e-12)
+    np.testing.assert_allclose(to_host(model.landscape(x)), to_host(model.energy((v, m))), rtol=1e-12)
+    np.testing.assert_allclose(to_host(model.landscape_grad(x)), fd_grad(model.landscape, x, backend),
+                               rtol=1e-6, atol=1e-7)
+
+
+def test_identity_softmax_reduces_to_dot_form_modern_hopfield(backend):
+    model = brain(backend, "identity", "softmax")
+    modern = ModernHopfield(backend.asarray(memories()), Params(model="modern", modern_form="dot", beta=3.0))
+    x = backend.asarray(np.random.default_rng(3).normal(size=(9, 4)))
+    np.testing.assert_allclose(to_host(model.landscape(x)), to_host(modern.landscape(x)), rtol=1e-12)
+    np.testing.assert_allclose(to_host(model.landscape_grad(x)), to_host(modern.landscape_grad(x)), atol=1e-12)
+    # and the dynamics end where the attention updates end
+    state, y = model.init_state(x), x
+    fast = TinyBrain(backend.asarray(memories()), model_params(dt=0.05, tau_m=0.05))
+    for _ in range(400):
+        state = fast.step(state, None)
+    for _ in range(200):
+        y = modern.step(y, None)
+    np.testing.assert_allclose(to_host(state[0]), to_host(y), atol=1e-6)
+
+
+def model_params(**kw):
+    return Params(model="tinybrain", lagrangian_v="identity", lagrangian_m="softmax", beta=3.0, **kw)
