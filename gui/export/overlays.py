@@ -1,7 +1,8 @@
-"""Text drawn over exported frames: a title, a parameter readout, and the step with sigma.
+"""Text around exported frames: a title, a parameter readout, and the step with sigma.
 
-Sizes follow the frame height, so a 720p and a 4K export of the same settings look
-alike. Each text sits on a translucent dark box so it reads over any colour map.
+The texts sit in a band above the view (title left, step and sigma right) and one below
+it (parameters), so they never hide the plots' own titles or data. Sizes follow the
+frame height, so a 720p and a 4K export of the same settings look alike.
 """
 from __future__ import annotations
 
@@ -42,34 +43,46 @@ def step_readout(step: int, steps: int, sigma: float) -> str:
     return text
 
 
-def draw_overlays(image: QtGui.QImage, text: OverlayText) -> None:
-    """Draw the title (top left), the step and sigma (top right) and the parameter readout
-    (bottom left) onto ``image`` in place."""
-    h = image.height()
-    margin = max(4, round(h * 0.02))
+def band_heights(height: int, text: OverlayText) -> tuple[int, int]:
+    """Pixel heights of the band above the view (title, step and sigma) and below it
+    (parameter readout); 0 where there is nothing to show. About 7% and 5% of the frame."""
+    top = round(height * 0.07) if (text.title or text.step) else 0
+    bottom = round(height * 0.05) if text.params else 0
+    return top, bottom
+
+
+def draw_overlays(image: QtGui.QImage, text: OverlayText, background: QtGui.QColor) -> None:
+    """Fill the bands of :func:`band_heights` with ``background`` and draw the title (top
+    left), the step and sigma (top right) and the parameter readout (bottom left) in them."""
+    w, h = image.width(), image.height()
+    top, bottom = band_heights(h, text)
+    margin = max(4, round(h * 0.015))
     painter = QtGui.QPainter(image)
     try:
-        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QtGui.QPainter.RenderHint.TextAntialiasing)
-        placements = ((text.title, 0.045, True, QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop),
-                      (text.step, 0.035, False, QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignTop),
-                      (text.params, 0.03, False, QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignBottom))
-        for string, rel_size, bold, align in placements:
-            if string:
-                _draw_label(painter, image.rect(), string, max(7, round(h * rel_size)), bold, align, margin)
+        painter.setPen(QtGui.QColor(235, 238, 245))
+        Align = QtCore.Qt.AlignmentFlag
+        if top:
+            band = QtCore.QRect(0, 0, w, top)
+            painter.fillRect(band, background)
+            inner = band.adjusted(margin, 0, -margin, 0)
+            _draw(painter, inner, text.title, round(top * 0.55), True, Align.AlignLeft | Align.AlignVCenter)
+            _draw(painter, inner, text.step, round(top * 0.45), False, Align.AlignRight | Align.AlignVCenter)
+        if bottom:
+            band = QtCore.QRect(0, h - bottom, w, bottom)
+            painter.fillRect(band, background)
+            _draw(painter, band.adjusted(margin, 0, -margin, 0), text.params, round(bottom * 0.55), False,
+                  Align.AlignLeft | Align.AlignVCenter)
     finally:
         painter.end()
 
 
-def _draw_label(painter: QtGui.QPainter, area: QtCore.QRect, string: str, pixel_size: int,
-                bold: bool, align: QtCore.Qt.AlignmentFlag, margin: int) -> None:
+def _draw(painter: QtGui.QPainter, rect: QtCore.QRect, string: str, pixel_size: int, bold: bool,
+          align: QtCore.Qt.AlignmentFlag) -> None:
+    if not string:
+        return
     font = QtGui.QFont()
-    font.setPixelSize(pixel_size)
+    font.setPixelSize(max(6, pixel_size))
     font.setBold(bold)
     painter.setFont(font)
-    pad = max(2, pixel_size // 4)
-    inner = area.adjusted(margin + pad, margin + pad, -(margin + pad), -(margin + pad))
-    box = painter.boundingRect(inner, int(align.value), string)
-    painter.fillRect(box.adjusted(-pad, -pad, pad, pad), QtGui.QColor(0, 0, 0, 150))
-    painter.setPen(QtGui.QColor(255, 255, 255))
-    painter.drawText(box, int(align.value), string)
+    painter.drawText(rect, int(align.value), string)

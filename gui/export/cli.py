@@ -1,0 +1,189 @@
+"""``python main.py export``: render a trajectory video (mp4, gif, PNG frames) with no window.
+
+    python main.py export --preset two-wells --out clip.mp4 --view 2d --size 1280x720 --fps 30 --seconds 5
+
+The run is simulated once and rendered by the GUI's own views, hidden
+(:mod:`gui.export.frame_renderer`, the same code the Export video dialog runs), so
+the picture equals the app's for the same settings. 2D views render on the
+offscreen Qt platform; the 3D view needs OpenGL, so with no display an Xvfb server
+is started for the export when one is installed. A progress line goes to stderr.
+Exit codes: 0 written, 2 bad arguments or parameters, 1 the export failed (nothing
+is left behind and an existing file is kept).
+
+Qt is imported only inside :func:`run`.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+from typing import Iterator
+
+from engine.params import BACKENDS, MODELS, PRECISIONS, SAMPLERS, SCHEDULES
+from engine.presets import DEFAULT_PRESET
+
+VIEW_CHOICES = ("2d", "3d", "side-by-side")
+EXIT_FAILED, EXIT_USAGE = 1, 2
+
+
+def _size(text: str) -> tuple[int, int]:
+    """'1280x720' -> (1280, 720); also the names 720p, 1080p and 4K."""
+    named = {"720p": (1280, 720), "1080p": (1920, 1080), "4k": (3840, 2160)}
+    if text.lower() in named:
+        return named[text.lower()]
+    w, sep, h = text.lower().partition("x")
+    try:
+        size = (int(w), int(h))
+    except ValueError:
+        size = None
+    if not sep or size is None or min(size) < 16 or max(size) > 8192:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected WIDTHxHEIGHT between 16 and 8192, e.g. 1280x720")
+    return size
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a positive number")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--preset", default=DEFAULT_PRESET,
+                        help=f"built-in preset name or path to a preset .toml (default: {DEFAULT_PRESET})")
+    parser.add_argument("--out", required=True, metavar="FILE.mp4|FILE.gif|FOLDER",
+                        help="video to write: .mp4 (H.264), .gif, or a folder name for PNG frames")
+    parser.add_argument("--view", choices=VIEW_CHOICES, default="2d", help="which view to film (default: 2d)")
+    parser.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH",
+                        help="frame size in pixels, or 720p/1080p/4K (default: 1280x720)")
+    parser.add_argument("--fps", type=_positive, default=30.0, help="frames per second (default: 30)")
+    parser.add_argument("--seconds", type=_positive, default=5.0, help="length of the video (default: 5)")
+    parser.add_argument("--orbit", type=float, default=0.0, metavar="DEG_PER_SECOND",
+                        help="3D view: turn the camera by this many degrees per second")
+    parser.add_argument("--title", default="", help="title drawn in the top left corner")
+    parser.add_argument("--no-overlays", dest="overlays", action="store_false",
+                        help="no title, parameter readout, step or sigma on the frames")
+    parser.add_argument("--model", choices=MODELS, help="override the preset's model")
+    parser.add_argument("--sampler", choices=SAMPLERS, help="diffusion sampler")
+    parser.add_argument("--schedule", choices=SCHEDULES, help="diffusion noise schedule")
+    parser.add_argument("--steps", type=int, metavar="N", help="number of steps")
+    parser.add_argument("--particles", type=int, metavar="N", help="number of particles")
+    parser.add_argument("--seed", type=int, metavar="S", help="random seed")
+    parser.add_argument("--backend", choices=BACKENDS, help="array backend (default: the preset's, auto)")
+    parser.add_argument("--precision", choices=PRECISIONS, help="float32 (default) or float64")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="set any parameter, e.g. --set beta=4 --set patterns.count=12 (repeatable)")
+
+
+class ProgressLine:
+    """A one-line terminal progress bar on stderr, redrawn with a carriage return."""
+
+    def __init__(self, stream=sys.stderr, width: int = 30):
+        self.stream, self.width, self._last = stream, width, None
+
+    def update(self, phase: str, done: int, total: int) -> None:
+        filled = self.width * done // max(total, 1)
+        line = f"\r{phase:<11} [{'#' * filled}{'.' * (self.width - filled)}] {done}/{total}"
+        if line != self._last:
+            self.stream.write(line)
+            self.stream.flush()
+            self._last = line
+
+    def finish(self) -> None:
+        if self._last is not None:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._last = None
+
+
+@contextlib.contextmanager
+def headless_display(view: str) -> Iterator[None]:
+    """Choose the Qt platform before the QApplication exists: an existing display or
+    QT_QPA_PLATFORM as set; else offscreen for 2D views, and for the 3D view (which needs
+    OpenGL, which the offscreen platform lacks) a private Xvfb server when one is installed."""
+    if os.environ.get("QT_QPA_PLATFORM") or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        yield
+        return
+    xvfb = shutil.which("Xvfb") if view == "3d" else None
+    if xvfb is None:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # 3D then fails with a clear message
+        yield
+        return
+    read, write = os.pipe()
+    proc = subprocess.Popen([xvfb, "-displayfd", str(write), "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
+                            pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write)
+    try:
+        with os.fdopen(read) as fh:
+            number = fh.readline().strip()
+        if not number:
+            raise RuntimeError("Xvfb did not start, so there is no OpenGL context for the 3D view")
+        os.environ["DISPLAY"] = f":{number}"
+        os.environ["QT_QPA_PLATFORM"] = "xcb"
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def run(args: argparse.Namespace) -> int:
+    from engine.cli.simulate import build_params
+    from engine.params import ParamError
+    from gui.export.video_writer import ExportError, format_for_path
+
+    try:
+        params = build_params(args)
+        fmt = format_for_path(args.out)
+    except (ParamError, ExportError, ValueError) as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    try:
+        with headless_display(args.view):
+            return _export(args, params, fmt)
+    except RuntimeError as exc:
+        return _fail(str(exc), EXIT_FAILED)
+
+
+def _export(args: argparse.Namespace, params, fmt: str) -> int:
+    from PyQt6 import QtWidgets
+
+    from engine.backend import BackendError
+    from engine.simulation import DivergenceError
+    from gui.export.frame_renderer import RenderSettings, check_view_possible, export_job
+    from gui.export.video_writer import ExportError
+    from gui.theme import apply_theme
+
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["memscape-export"])
+    apply_theme(app, presenter=False)
+    try:
+        settings = RenderSettings(view=args.view, size=args.size, fps=args.fps, seconds=args.seconds,
+                                  title=args.title, overlays=args.overlays, orbit=args.orbit)
+    except ValueError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    bar = ProgressLine()
+    try:
+        check_view_possible(args.view)
+        for progress in export_job(params, settings, args.out, fmt):
+            bar.update(*progress)
+    except DivergenceError as exc:
+        return _fail(f"the simulation diverged at {exc}", EXIT_FAILED, bar)
+    except (ExportError, BackendError, RuntimeError) as exc:
+        return _fail(str(exc), EXIT_FAILED, bar)
+    except KeyboardInterrupt:
+        return _fail("interrupted; nothing was written", EXIT_FAILED, bar)
+    bar.finish()
+    w, h = args.size
+    print(f"wrote {args.out}: {settings.frame_count} frames, {w}x{h}, {args.fps:g} fps ({args.view} view)")
+    return 0
+
+
+def _fail(message: str, code: int, bar: ProgressLine | None = None) -> int:
+    if bar is not None:
+        bar.finish()
+    print(f"memscape export: error: {message}", file=sys.stderr)
+    return code
