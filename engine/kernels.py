@@ -86,10 +86,11 @@ def _lse_mean(xp: Any, q: Any, memories: Any, bias: Any) -> tuple[Any, Any]:
 
 def _lse_mean_generic(xp: Any, q: Any, memories: Any, bias: Any) -> tuple[Any, Any]:
     """:func:`_lse_mean` in array-API calls (the CuPy path); blocks bound the memory only."""
+    n = q.shape[0]
     rows = max(GENERIC_BLOCK_ELEMENTS // memories.shape[0], 1)
     lses, means = [], []
-    for start in range(0, q.shape[0], rows):
-        logits = q[start:start + rows, :] @ memories.T
+    for start in range(0, n, rows):
+        logits = q[start:min(start + rows, n), :] @ memories.T
         if bias is not None:
             logits = logits + bias
         top = xp.max(logits, axis=1, keepdims=True)

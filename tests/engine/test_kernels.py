@@ -26,12 +26,13 @@ def reference(x, memories, beta, form):
 
 
 @contextlib.contextmanager
-def small_blocks(rows, threads=True):
-    """Blocks of ``rows`` rows on every path, and two worker threads (or none) on NumPy."""
+def small_blocks(rows, m, threads=True):
+    """Blocks of ``rows`` rows (for ``m`` memories) on every path, and two worker threads
+    (or none) on NumPy."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(kernels, "MIN_ROWS", rows)
-        mp.setattr(kernels, "BLOCK_ELEMENTS", 1)
-        mp.setattr(kernels, "GENERIC_BLOCK_ELEMENTS", 1)
+        mp.setattr(kernels, "MIN_ROWS", 1)
+        mp.setattr(kernels, "BLOCK_ELEMENTS", rows * m)
+        mp.setattr(kernels, "GENERIC_BLOCK_ELEMENTS", rows * m)
         mp.setattr(kernels, "_WORKERS", 2)
         mp.setattr(kernels, "THREADED_MAX_D", 1_000_000 if threads else 0)
         yield
@@ -57,7 +58,7 @@ def check(backend, form, x, memories, beta, rtol=1e-12):
 def test_blocks_match_reference(backend, form, n):
     """N below, at and not a multiple of the 5-row block; more blocks than threads."""
     x, memories = data(n, 11, 3, seed=n)
-    with small_blocks(5):
+    with small_blocks(5, 11):
         check(backend, form, x, memories, beta=2.0)
 
 
@@ -66,7 +67,7 @@ def test_blocks_match_reference(backend, form, n):
 def test_extreme_beta_is_finite_and_exact(backend, form, beta):
     """Huge beta (one-hot weights, logits of 1e7) and tiny beta (uniform weights) in float64."""
     x, memories = data(19, 13, 4, seed=3, scale=2.0)
-    with small_blocks(6):
+    with small_blocks(6, 13):
         check(backend, form, x, memories, beta)
 
 
@@ -100,11 +101,11 @@ def test_numpy_path_equals_generic_path(form):
     numbers on the same NumPy input, and the threaded blocks are bit-identical."""
     x, memories = data(37, 9, 3, seed=6)
     kernel = KERNELS[form]
-    with small_blocks(4):
+    with small_blocks(4, 9):
         threaded = kernel(x, memories, 5.0)
         generic = kernels._lse_mean_generic(compat_numpy, 5.0 * x, memories, None if form == "dot"
                                             else -2.5 * (memories ** 2).sum(1))
-    with small_blocks(4, threads=False):
+    with small_blocks(4, 9, threads=False):
         single = kernel(x, memories, 5.0)
     for a, b in zip(threaded, single):
         np.testing.assert_array_equal(a, b)
@@ -119,7 +120,7 @@ def test_numpy_path_equals_generic_path(form):
        log_beta=st.floats(-3, 3), form=st.sampled_from(sorted(KERNELS)), seed=st.integers(0, 2 ** 16))
 def test_random_shapes_match_reference(backend, n, m, d, rows, log_beta, form, seed):
     x, memories = data(n, m, d, seed=seed)
-    with small_blocks(rows):
+    with small_blocks(rows, m):
         check(backend, form, x, memories, 10.0 ** log_beta, rtol=1e-10)
 
 
