@@ -136,11 +136,11 @@ class SigmaRange(QtWidgets.QWidget):
     def setValues(self, lo: float, hi: float) -> None:
         with QtCore.QSignalBlocker(self.slider):
             self.slider.setValue((math.log10(max(lo, SIGMA_RANGE[0])), math.log10(min(hi, SIGMA_RANGE[1]))))
-        self.label.setText(f"sigma_min {lo:.4g}   sigma_max {hi:.4g}")
+        self.label.setText(f"{lo:.4g} .. {hi:.4g}")
 
     def _on_slider(self, _v) -> None:
         lo, hi = self.values()
-        self.label.setText(f"sigma_min {lo:.4g}   sigma_max {hi:.4g}")
+        self.label.setText(f"{lo:.4g} .. {hi:.4g}")
         if hi > lo:
             self.rangeChanged.emit(lo, hi)
 

@@ -81,6 +81,7 @@ class MainWindow(QtWidgets.QMainWindow):
             dock = QtWidgets.QDockWidget(title, self)
             dock.setObjectName(f"dock-{name}")
             dock.setWidget(widgets[name])
+            dock.visibilityChanged.connect(self._on_dock_shown)
             self.docks[name] = dock
         self._build_menus()
         self._build_status_bar()
@@ -327,16 +328,20 @@ class MainWindow(QtWidgets.QMainWindow):
         if new_scene:
             self._on_new_scene(recording)
         steps, trail, energy = recording.history(index, 0)
-        self._draw_landscape(self.view2d, main, trail, scene.memories_uv)
-        self.energy.set_history(steps, energy, "E_sigma(x)" if main.model == "diffusion" else "energy")
+        if self._wants("view2d"):
+            self._draw_landscape(self.view2d, main, trail, scene.memories_uv)
+        if self._wants("energy"):
+            self.energy.set_history(steps, energy, "E_sigma(x)" if main.model == "diffusion" else "energy")
         self.schedule.set_step(int(main.frame["step"]))
         am_i, dm_i = (1, 0) if main.model == "diffusion" else (0, 1)
         for i, view, trace in ((am_i, self.side.am, self.side.am_energy), (dm_i, self.side.dm, self.side.dm_energy)):
-            s_steps, s_trail, s_energy = recording.history(index, i)
-            self._draw_landscape(view, recording[index][i], s_trail, scene.memories_uv)
-            trace.set_history(s_steps, s_energy)
-        self._draw_3d(main, trail, scene.memories_uv)
-        if scene.image_shape is not None and main.nearest is not None:
+            if self._wants("side"):
+                s_steps, s_trail, s_energy = recording.history(index, i)
+                self._draw_landscape(view, recording[index][i], s_trail, scene.memories_uv)
+                trace.set_history(s_steps, s_energy)
+        if self._wants("view3d"):
+            self._draw_3d(main, trail, scene.memories_uv)
+        if scene.image_shape is not None and main.nearest is not None and self._wants("images"):
             self.images.set_states(main.frame["x"], scene.memories[main.nearest], scene.image_shape)
         sigma = main.frame["sigma"]
         self.explanation.show_mode(main.model, sigma)
@@ -345,6 +350,15 @@ class MainWindow(QtWidgets.QMainWindow):
         sig = "" if sigma != sigma else f"   sigma {sigma:.4g}"
         self.step_label.setText(f"step {step}{sig}")
         self._count_fps()
+
+    def _wants(self, dock: str) -> bool:
+        """Draw into a view only when it can be seen (every view while the window is hidden:
+        tests and export render hidden views)."""
+        return not self.isVisible() or self.docks[dock].widget().isVisible()
+
+    def _on_dock_shown(self, visible: bool) -> None:
+        if visible and self.recording is not None:
+            self.show_frame(self.recording, self.index)
 
     def _on_new_scene(self, recording: Recording) -> None:
         scene = recording.scene
@@ -359,6 +373,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.view2d.setTitle(f"{self.preset}: {scene.params.model}"
                              + ("" if scene.memories.shape[1] == 2 else " (plane of the principal components)"))
         self.docks["images"].setEnabled(scene.image_shape is not None)
+        if scene.image_shape is not None:
+            self.docks["images"].raise_()
 
     def _draw_landscape(self, view: Landscape2DView, snap: Snapshot, trail: np.ndarray,
                         memories_uv: np.ndarray) -> None:
@@ -370,7 +386,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _draw_3d(self, snap: Snapshot, trail: np.ndarray, memories_uv: np.ndarray) -> None:
         view = self.view3d
-        if not hasattr(view, "set_landscape") or not self.docks["view3d"].isVisible():
+        if not hasattr(view, "set_landscape"):
             return
         land = snap.landscape
         view.set_landscape(land["energy"], (land["x"][0], land["x"][-1]), (land["y"][0], land["y"][-1]))

@@ -15,14 +15,27 @@ VIOLATION_COLOR = (255, 60, 60)
 HIGHLIGHT_COLOR = (255, 255, 255)
 
 
+PALETTE_SIZE = 12  #: few distinct colours: pyqtgraph renders each symbol colour once
+
+
 def particle_colors(n: int, alpha: int = 230) -> np.ndarray:
-    """(n, 4) uint8 RGBA, a colour per particle index spread over a bright cyclic palette."""
-    hues = (np.arange(n) * 0.61803398875) % 1.0  # golden-ratio steps: neighbours differ
-    colors = np.empty((n, 4), dtype=np.uint8)
-    for k, h in enumerate(hues):
-        c = QtGui.QColor.fromHsvF(float(h), 0.55, 1.0)
-        colors[k] = (c.red(), c.green(), c.blue(), alpha)
-    return colors
+    """(n, 4) uint8 RGBA: particle k gets palette colour k mod PALETTE_SIZE, hues spread
+    by golden-ratio steps so that neighbours differ."""
+    palette = np.empty((PALETTE_SIZE, 4), dtype=np.uint8)
+    for k in range(PALETTE_SIZE):
+        c = QtGui.QColor.fromHsvF(float((k * 0.61803398875) % 1.0), 0.55, 1.0)
+        palette[k] = (c.red(), c.green(), c.blue(), alpha)
+    return palette[np.arange(n) % PALETTE_SIZE]
+
+
+_BRUSHES: list = []
+
+
+def particle_brushes(n: int) -> list:
+    """The QBrushes of :func:`particle_colors`, made once and reused every frame."""
+    if not _BRUSHES:
+        _BRUSHES.extend(pg.mkBrush(*c) for c in particle_colors(PALETTE_SIZE))
+    return [_BRUSHES[k % PALETTE_SIZE] for k in range(n)]
 
 
 def apply_theme(app: QtWidgets.QApplication, presenter: bool) -> None:

@@ -10,15 +10,45 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6 import QtCore, QtGui, QtWidgets
+from PyQt6 import QtCore, QtGui
 
-from gui.theme import COLORMAP, HIGHLIGHT_COLOR, MEMORY_COLOR, particle_colors
+from gui.theme import COLORMAP, HIGHLIGHT_COLOR, MEMORY_COLOR, particle_brushes
 
 LAYERS = ("colormap", "contours", "arrows", "trails", "memories", "particles")
 CONTOUR_LEVELS = 9
 ARROW_GRID = 17
 TRAIL_BANDS = 4
 HOVER_PIXELS = 9.0
+
+
+def contour_segments(e: np.ndarray, levels: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Marching squares for display: line segments (S, 2, 2) where the (ny, nx) map ``e``
+    crosses each of ``levels``, linearly interpolated along the cell edges; a saddle cell
+    gets two segments paired in edge order."""
+    ny, nx = e.shape
+    iy, ix = np.mgrid[0:ny - 1, 0:nx - 1]
+    iy, ix = iy.ravel(), ix.ravel()
+    # each cell's four edges as (corner 1, corner 2): bottom a-b, right b-c, top d-c, left a-d
+    corners = ((iy, ix, iy, ix + 1), (iy, ix + 1, iy + 1, ix + 1), (iy + 1, ix, iy + 1, ix + 1), (iy, ix, iy + 1, ix))
+    v1 = np.stack([e[r1, c1] for r1, c1, _, _ in corners], axis=1)  # (cells, 4)
+    v2 = np.stack([e[r2, c2] for _, _, r2, c2 in corners], axis=1)
+    p1 = np.stack([np.stack([xs[c1], ys[r1]], axis=-1) for r1, c1, _, _ in corners], axis=1)  # (cells, 4, 2)
+    p2 = np.stack([np.stack([xs[c2], ys[r2]], axis=-1) for _, _, r2, c2 in corners], axis=1)
+    out = [np.zeros((0, 2, 2))]
+    for level in levels:
+        hit = (v1 - level) * (v2 - level) < 0
+        count = hit.sum(axis=1)
+        cells = np.nonzero(count >= 2)[0]
+        if not len(cells):
+            continue
+        h = hit[cells]
+        t = (level - v1[cells]) / np.where(h, v2[cells] - v1[cells], 1.0)
+        pts = p1[cells] + t[..., None] * (p2[cells] - p1[cells])
+        order = np.argsort(~h, axis=1, kind="stable")
+        p = np.take_along_axis(pts, order[..., None], axis=1)
+        out.append(p[:, 0:2])
+        out.append(p[count[cells] == 4][:, 2:4])
+    return np.concatenate(out)
 
 
 class _LandscapeViewBox(pg.ViewBox):
@@ -62,11 +92,8 @@ class Landscape2DView(pg.PlotWidget):
         self.image = pg.ImageItem(axisOrder="col-major")
         self.image.setColorMap(pg.colormap.get(COLORMAP))
         self.addItem(self.image)
-        self.image.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemDoesntPropagateOpacityToChildren)
-        self.contours = [pg.IsocurveItem(pen=pg.mkPen(255, 255, 255, 110, width=1))
-                         for _ in range(CONTOUR_LEVELS)]
-        for c in self.contours:
-            c.setParentItem(self.image)
+        self.contours = pg.PlotDataItem(pen=pg.mkPen(255, 255, 255, 110, width=1), connect="pairs")
+        self.addItem(self.contours)
         self.arrows = pg.PlotDataItem(pen=pg.mkPen(255, 255, 255, 150, width=1.2), connect="pairs")
         self.addItem(self.arrows)
         self.trails = [pg.PlotDataItem(connect="finite") for _ in range(TRAIL_BANDS)]
@@ -111,8 +138,10 @@ class Landscape2DView(pg.PlotWidget):
         self.image.setImage(shown.T, levels=(lo, hi), autoLevels=False)
         rect = QtCore.QRectF(x_range[0], y_range[0], x_range[1] - x_range[0], y_range[1] - y_range[0])
         self.image.setRect(rect)
-        for k, c in enumerate(self.contours):
-            c.setData(shown.T, level=lo + (hi - lo) * (k + 0.5) / CONTOUR_LEVELS)
+        levels = lo + (hi - lo) * (np.arange(CONTOUR_LEVELS) + 0.5) / CONTOUR_LEVELS
+        seg = contour_segments(shown, levels, np.linspace(*x_range, nx), np.linspace(*y_range, ny))
+        flat = seg.reshape(-1, 2)
+        self.contours.setData(flat[:, 0], flat[:, 1])
         self._set_arrows(grad, x_range, y_range)
         if not self._range_set:
             self.setRange(rect, padding=0.0)
@@ -168,8 +197,7 @@ class Landscape2DView(pg.PlotWidget):
         """Particles (N, 2) now and their trail (T, N, 2) up to now, oldest first."""
         self._xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
         n = len(self._xy)
-        colors = particle_colors(n)
-        self.particles.setData(pos=self._xy, brush=[pg.mkBrush(*c) for c in colors])
+        self.particles.setData(pos=self._xy, brush=particle_brushes(n))
         self._trail = np.zeros((0, n, 2)) if trail is None else np.asarray(trail, dtype=np.float64)
         self._draw_trails()
         self._draw_highlight()
@@ -207,14 +235,11 @@ class Landscape2DView(pg.PlotWidget):
     # -- layers ----------------------------------------------------------
     def set_layer_visible(self, name: str, on: bool) -> None:
         self._layers[name] = on
-        items = {"colormap": [self.image], "contours": self.contours, "arrows": [self.arrows],
+        items = {"colormap": [self.image], "contours": [self.contours], "arrows": [self.arrows],
                  "trails": self.trails + [self.highlight], "memories": [self.memories],
                  "particles": [self.particles]}[name]
         for item in items:
-            if item is self.image:
-                item.setOpacity(1.0 if on else 0.0)  # contours are its children: keep them drawn
-            else:
-                item.setVisible(on)
+            item.setVisible(on)
 
     def layer_visible(self, name: str) -> bool:
         return self._layers[name]
