@@ -6,8 +6,17 @@ joined by synapses W_k (n_{k+1} x n_k). With x_hat_k = grad L_k(x_k):
   E = sum_k [x_k . x_hat_k - L_k(x_k)]  -  sum_k x_hat_{k+1}^T W_k x_hat_k
   tau_k dx_k/dt = -dE/dx_hat_k = I_k - x_k,  I_k = W_{k-1} x_hat_{k-1} + W_k^T x_hat_{k+1}
   dE/dt = sum_k (dE/dx_k) . dx_k/dt = -sum_k tau_k dx_k/dt^T (Hess L_k) dx_k/dt <= 0,
-because dE/dx_k = Hess L_k (x_k - I_k). The Euler step of size params.dt keeps this for
-dt small against every tau_k and every layer's curvature.
+because dE/dx_k = Hess L_k (x_k - I_k) (:meth:`LayeredAM.energy_rate`).
+
+Time steps (params.dt): exponential Euler, split by layer parity. A chain is bipartite,
+so layers of one parity do not interact and I_k depends only on the other parity. One
+step updates the odd layers, then the even ones with the new currents:
+  x_k <- x_k + (1 - exp(-dt / tau_k)) (I_k - x_k).
+With its neighbours fixed, E restricted to x_k is f(x_k) = E_k(x_k) - x_hat_k . I_k + const,
+and along the segment x_k + t (I_k - x_k), t in [0, 1], df/dt = -(1 - t) d^T Hess L_k d <= 0
+(d = I_k - x_k): every half step lowers E, for any dt. As dt -> 0 this is the Euler
+step of the ODE above (first order in dt); the explicit Euler step would need dt below
+tau_m over the memory layer's curvature, which the presets' dt exceeds.
 
 Each layer's energy is minimised over x_k, its neighbours fixed, at x_k = I_k. The
 hidden layers "at equilibrium" given the visible layer are found by that block
@@ -82,8 +91,15 @@ class LayeredAM:
                     for lag, x, u, tau in zip(self.layers, state, vel, self.taus))
 
     def step(self, state: Sequence[Any], rng: Any) -> tuple[Any, ...]:
-        """One Euler step x_k <- x_k + dt (I_k - x_k) / tau_k of every layer at once."""
-        return tuple(x + self.dt * u for x, u in zip(state, self.velocities(state)))
+        """x_k <- x_k + (1 - exp(-dt / tau_k)) (I_k - x_k), odd layers first, then even ones."""
+        state = list(state)
+        hats = self.activations(state)
+        for parity in (1, 0):
+            for k in range(parity, len(self.layers), 2):
+                rate = 1.0 - math.exp(-self.dt / self.taus[k])
+                state[k] = state[k] + rate * (self.current(hats, k) - state[k])
+                hats[k] = self.layers[k].activation(state[k])
+        return tuple(state)
 
     def equilibrium(self, x: Any) -> tuple[Any, ...]:
         """Hidden layers at equilibrium for visible x: a bottom-up pass x_k = W_{k-1} x_hat_{k-1},
@@ -113,27 +129,22 @@ class HierarchicalAM(LayeredAM):
     """Three layers: visible (D, params.lagrangian_v, tau_v), hidden (K = params.hidden,
     identity, tau_m) and memory (M, params.lagrangian_m, tau_m).
 
-    Weights (deterministic from the memories and ``rng``): Q is a random K x D matrix
-    with orthonormal columns (orthonormal rows when K < D), W_1 = Q / sqrt 2 (visible ->
-    hidden) and W_2 = Xi Q^T / sqrt 2 (hidden -> memory: each memory stored through the
-    hidden feature map Q). With identity visible layer and a winner-take-all memory
-    layer (softmax, large beta) the fixed point x = W_1^T h, h = W_1 x + W_2^T e_mu gives
-    x = (1/2) x + (1/2) xi_mu, i.e. x = xi_mu: retrieval goes to the memories (to their
-    projection on the span of Q^T when K < D), and the memory layer's input there is
-    W_2 h = Xi xi_mu, as in the dot-form Modern Hopfield network. The coupling 1/sqrt 2 < 1
-    keeps the quadratic part 1/2|x|^2 + 1/2|h|^2 - h^T W_1 x positive definite, so E is
-    bounded below.
+    Weights (deterministic from the memories and ``rng``): a feature map Q (K x D) with
+    orthonormal rows or columns (:func:`feature_map`), W_1 = Q / sqrt 2 (visible ->
+    hidden) and W_2 = Xi Q^T / sqrt 2 (hidden -> memory: each memory stored through
+    the hidden features). With identity visible layer and a winner-take-all memory layer
+    (softmax, large beta), the fixed point x = W_1^T h, h = W_1 x + W_2^T e_mu gives
+    x = P (x + xi_mu) / 2 with P = Q^T Q, i.e. x = P xi_mu = xi_mu whenever the memories
+    lie in the span of Q^T (always when K >= D, and when K >= rank Xi): retrieval goes
+    to the memories, and the memory layer's input there is W_2 h = Xi xi_mu, as in the
+    dot-form Modern Hopfield network. The coupling 1/sqrt 2 < 1 keeps the quadratic part
+    1/2|x|^2 + 1/2|h|^2 - h^T W_1 x positive definite, so E is bounded below.
     """
 
     EQUILIBRIUM_SWEEPS = 50
 
     def __init__(self, memories: Any, params: Any, rng: Any):
-        xp = namespace(memories)
-        m, d = memories.shape
-        k = params.hidden
-        g = xp.asarray(rng.normal((max(k, d), min(k, d))), dtype=memories.dtype)
-        q = xp.linalg.qr(g).Q  # orthonormal columns
-        q = q if k >= d else q.T  # (K, D)
+        q = feature_map(memories, params.hidden, rng)
         scale = 1.0 / math.sqrt(2.0)
         super().__init__(
             [make_lagrangian(params.lagrangian_v, params), Identity(),
@@ -141,3 +152,17 @@ class HierarchicalAM(LayeredAM):
             [params.tau_v, params.tau_m, params.tau_m],
             [scale * q, scale * (memories @ q.T)],
             params.dt, self.EQUILIBRIUM_SWEEPS)
+
+
+def feature_map(memories: Any, k: int, rng: Any) -> Any:
+    """Q (K x D): for K >= D a random matrix with orthonormal columns (Q^T Q = I); for
+    K < D orthonormal rows spanning the memories' K leading principal directions
+    (right singular vectors of Xi), completed by random directions when rank Xi < K."""
+    xp = namespace(memories)
+    d = memories.shape[1]
+    if k >= d:
+        return xp.linalg.qr(xp.asarray(rng.normal((k, d)), dtype=memories.dtype)).Q
+    directions = xp.linalg.svd(memories, full_matrices=False).Vh.T  # (D, min(M, D)), by singular value
+    extra = xp.asarray(rng.normal((d, k)), dtype=memories.dtype)
+    basis = xp.linalg.qr(xp.concat([directions, extra], axis=1)).Q  # (D, min(D, M + K))
+    return basis[:, :k].T

@@ -6,7 +6,9 @@ v (D) and m (M) with Lagrangians L_v = params.lagrangian_v, L_m = params.lagrang
   E = [v . v_hat - L_v(v)] + [m . m_hat - L_m(m)] - m_hat^T W v_hat
   tau_v dv/dt = W^T m_hat - v,   tau_m dm/dt = W v_hat - m
   dE/dt = -tau_v dv/dt^T Hess L_v dv/dt - tau_m dm/dt^T Hess L_m dm/dt <= 0
-(:meth:`energy_rate`), Euler steps of params.dt. The state is the tuple (v, m).
+(:meth:`energy_rate`). A step of params.dt is the exponential Euler step of
+:class:`~engine.energies.ham.LayeredAM` (m first, then v), which never raises E.
+The state is the tuple (v, m).
 
 ``landscape(v)`` puts the memory neurons at equilibrium, m = W v_hat (tau_m -> 0);
 m . m_hat - L_m(m) - m_hat . m = -L_m(W v_hat), so the effective energy is

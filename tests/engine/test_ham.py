@@ -5,7 +5,7 @@ from am_checks import assert_non_increasing, energy_trace, fd_grad
 
 from engine.backend import to_host
 from engine.energies.dense import ContinuousDenseAM
-from engine.energies.ham import HierarchicalAM
+from engine.energies.ham import HierarchicalAM, feature_map
 from engine.energies.hopfield import ClassicalHopfield
 from engine.energies.modern import ModernHopfield
 from engine.energies.tinybrain import TinyBrain
@@ -19,10 +19,12 @@ def memories(m=4, d=3, seed=0):
     return 2.0 * p / np.linalg.norm(p, axis=1, keepdims=True)
 
 
-def ham(backend, lv="identity", lm="softmax", hidden=6, seed=0, **kw):
-    p = Params(model="ham", lagrangian_v=lv, lagrangian_m=lm, hidden=hidden, beta=4.0, dt=0.01, tau_v=1.0,
-               tau_m=0.1, **kw)
-    return HierarchicalAM(backend.asarray(memories()), p, backend.rng(seed))
+def model_params(lv="identity", lm="softmax", dt=0.01):
+    return Params(model="ham", lagrangian_v=lv, lagrangian_m=lm, hidden=6, beta=4.0, dt=dt, tau_v=1.0, tau_m=0.1)
+
+
+def ham(backend, lv="identity", lm="softmax", seed=0):
+    return HierarchicalAM(backend.asarray(memories()), model_params(lv, lm), backend.rng(seed))
 
 
 def off_equilibrium(backend, model, seed=1, n=50):
@@ -45,10 +47,34 @@ def test_three_layers_with_seeded_weights(backend):
     np.testing.assert_allclose(to_host(a.weights[1]), memories() @ q.T / np.sqrt(2.0), atol=1e-12)
 
 
+def test_narrow_hidden_layer_keeps_the_memories(backend):
+    """K < D: the feature map's rows are orthonormal and span the memories, so P xi = xi."""
+    xi = np.random.default_rng(5).choice([-1.0, 1.0], size=(5, 40))
+    q = to_host(feature_map(backend.asarray(xi), 8, backend.rng(0)))
+    assert q.shape == (8, 40)
+    np.testing.assert_allclose(q @ q.T, np.eye(8), atol=1e-12)
+    np.testing.assert_allclose(xi @ q.T @ q, xi, atol=1e-12)
+    model = HierarchicalAM(backend.asarray(xi), Params(model="ham", hidden=8, beta=1.0, dt=0.2), backend.rng(0))
+    noisy = np.where(np.random.default_rng(6).random(xi.shape) < 0.15, -xi, xi)
+    state = model.init_state(backend.asarray(noisy))
+    for _ in range(100):
+        state = model.step(state, None)
+    np.testing.assert_allclose(to_host(model.visible(state)), xi, atol=1e-3)
+
+
 @pytest.mark.parametrize("lv,lm", LAYERS)
 def test_energy_never_rises_along_the_dynamics(backend, lv, lm):
     model = ham(backend, lv, lm)
     trace, _ = energy_trace(model, off_equilibrium(backend, model), None, 30)
+    assert_non_increasing(trace)
+    assert np.all(trace[-1] < trace[0])
+
+
+@pytest.mark.parametrize("dt", [0.2, 3.0])
+def test_energy_never_rises_for_steps_longer_than_tau(backend, dt):
+    """dt > tau_m = 0.1: the explicit Euler step would blow up; the split exponential step keeps E falling."""
+    model = HierarchicalAM(backend.asarray(memories()), model_params(dt=dt), backend.rng(0))
+    trace, _ = energy_trace(model, off_equilibrium(backend, model), None, 20)
     assert_non_increasing(trace)
     assert np.all(trace[-1] < trace[0])
 

@@ -2,8 +2,10 @@
 import numpy as np
 import pytest
 from am_checks import assert_non_increasing, energy_trace, fd_grad
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from engine.backend import to_host
+from engine.backend import get_backend, to_host
 from engine.energies.modern import ModernHopfield
 from engine.energies.tinybrain import TinyBrain
 from engine.params import Params
@@ -17,9 +19,9 @@ def memories(m=5, d=4, seed=0):
     return np.random.default_rng(seed).normal(0.0, 0.8, size=(m, d))
 
 
-def brain(backend, lv, lm, **kw):
+def brain(backend, lv, lm):
     p = Params(model="tinybrain", lagrangian_v=lv, lagrangian_m=lm, beta=3.0, n=3, dt=0.01, tau_v=1.0,
-               tau_m=0.1, **kw)
+               tau_m=0.1)
     return TinyBrain(backend.asarray(memories()), p)
 
 
@@ -96,3 +98,26 @@ def test_identity_softmax_reduces_to_dot_form_modern_hopfield(backend):
 
 def model_params(**kw):
     return Params(model="tinybrain", lagrangian_v="identity", lagrangian_m="softmax", beta=3.0, **kw)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.sampled_from(PAIRS), st.floats(0.01, 5.0), st.floats(0.02, 2.0), st.integers(0, 1000))
+def test_energy_never_rises_for_any_step_size(pair, dt, tau_m, seed):
+    """The exponential Euler step moves each layer towards its block minimiser: E falls for any dt."""
+    backend = get_backend("numpy", "float64")
+    model = TinyBrain(backend.asarray(memories(seed=seed)),
+                      Params(model="tinybrain", lagrangian_v=pair[0], lagrangian_m=pair[1], beta=8.0, n=3,
+                             dt=dt, tau_m=tau_m))
+    trace, _ = energy_trace(model, off_equilibrium(backend, model, seed), None, 10)
+    assert_non_increasing(trace)
+
+
+def test_step_is_first_order_in_dt(backend):
+    """step(x) - (x + dt dx/dt) = O(dt^2): halving dt quarters the difference."""
+    errors = []
+    for dt in (1e-2, 5e-3):
+        model = TinyBrain(backend.asarray(memories()), model_params(dt=dt, tau_m=0.1))
+        state = off_equilibrium(backend, model)
+        euler = [to_host(x + dt * u) for x, u in zip(state, model.velocities(state))]
+        errors.append(max(np.abs(to_host(a) - b).max() for a, b in zip(model.step(state, None), euler)))
+    assert 3.0 < errors[0] / errors[1] < 5.0
