@@ -70,7 +70,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.side = SideBySideView()
         self.images = ImageGridView()
         self.explanation = ExplanationStrip()
-        self.explanation.setMaximumHeight(140)
+        self.explanation.setMaximumHeight(90)
         widgets = {"controls": self.controls, "side": self.side, "view2d": self.view2d,
                    "view3d": self.view3d, "energy": self.energy, "schedule": self.schedule,
                    "images": self.images, "explanation": self.explanation}
@@ -203,6 +203,8 @@ class MainWindow(QtWidgets.QMainWindow):
             plot.setBackground(pg_background(self.presenter))
             theme.style_plot(plot.getPlotItem(), self.presenter)
         self.images.setBackground(pg_background(self.presenter))
+        self.controls.setMinimumWidth(440 if self.presenter else 330)
+        self.explanation.setMaximumHeight(170 if self.presenter else 90)
         with QtCore.QSignalBlocker(self.menu_actions["presenter"]):
             self.menu_actions["presenter"].setChecked(self.presenter)
 
