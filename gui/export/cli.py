@@ -154,6 +154,7 @@ def _export(args: argparse.Namespace, params, fmt: str) -> int:
 
     from engine.backend import BackendError
     from engine.simulation import DivergenceError
+    from gui.export.overlays import OVERLAYS
     from gui.export.frame_renderer import RenderSettings, check_view_possible, export_job
     from gui.export.video_writer import ExportError
     from gui.theme import apply_theme
@@ -162,7 +163,8 @@ def _export(args: argparse.Namespace, params, fmt: str) -> int:
     apply_theme(app, presenter=False)
     try:
         settings = RenderSettings(view=args.view, size=args.size, fps=args.fps, seconds=args.seconds,
-                                  title=args.title, overlays=args.overlays, orbit=args.orbit)
+                                  title=args.title, overlays=OVERLAYS if args.overlays else (),
+                                  orbit=args.orbit)
     except ValueError as exc:
         return _fail(str(exc), EXIT_USAGE)
     bar = ProgressLine()

@@ -26,7 +26,7 @@ from engine.landscape import Grid
 from engine.params import Params
 from engine.simulation import Simulation
 from gui import theme
-from gui.export.overlays import OverlayText, band_heights, draw_overlays, params_readout, step_readout
+from gui.export.overlays import OVERLAYS, OverlayText, band_heights, draw_overlays, params_readout, step_readout
 from gui.export.video_writer import VideoWriter, encoded_size, format_for_path
 from gui.main_window import pg_background
 from gui.side_by_side import SideBySideView
@@ -47,7 +47,7 @@ class RenderSettings:
     fps: float = 30.0
     seconds: float = 5.0
     title: str = ""
-    overlays: bool = True  #: title (if any), parameter readout, step and sigma
+    overlays: tuple[str, ...] = OVERLAYS  #: which of the title (if any), "params", "step" to draw
     orbit: float = 0.0  #: 3D camera turn in degrees per second of video
     azimuth: float = 45.0  #: 3D camera azimuth of the first frame, degrees
     presenter: bool = False  #: the app's high-contrast presenter theme
@@ -57,6 +57,9 @@ class RenderSettings:
             raise ValueError(f"view: {self.view!r} is not one of {', '.join(VIEWS)}")
         if not (self.fps > 0 and self.seconds > 0):
             raise ValueError("fps and seconds must be positive")
+        unknown = set(self.overlays) - set(OVERLAYS)
+        if unknown:
+            raise ValueError(f"overlays: unknown {sorted(unknown)}; expected some of {', '.join(OVERLAYS)}")
         if min(self.size) < 16:
             raise ValueError(f"size {self.size[0]}x{self.size[1]} is too small (at least 16x16)")
 
@@ -250,14 +253,14 @@ class FrameRenderer:
         return image.convertToFormat(QtGui.QImage.Format.Format_RGB888)
 
     def _overlay_text(self, k: int) -> OverlayText:
-        """Title, the user's parameters, and the user's run's step and sigma at frame k
-        (nothing when overlays are off)."""
-        if not self.settings.overlays:
-            return OverlayText()
+        """Title, the user's parameters, and the user's run's step and sigma at frame k,
+        each only when ``settings.overlays`` names it."""
+        shown = self.settings.overlays
         main = self.scene.runs[0]
         step = int(self.steps[0][k])
-        return OverlayText(title=self.settings.title, params=params_readout(self.scene.params),
-                           step=step_readout(step, main.steps, float(main.frames[step]["sigma"])))
+        return OverlayText(title=self.settings.title if "title" in shown else "",
+                           params=params_readout(self.scene.params) if "params" in shown else "",
+                           step=step_readout(step, main.steps, float(main.frames[step]["sigma"])) if "step" in shown else "")
 
     def render_array(self, k: int) -> np.ndarray:
         """Frame k as a (height, width, 3) uint8 array."""

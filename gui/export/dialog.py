@@ -1,0 +1,181 @@
+"""The "Export video..." dialog and the record button.
+
+The dialog collects a :class:`RenderSettings` (format, resolution, frames per second,
+length, view, camera orbit, overlays) and a target path, then runs
+:func:`gui.export.frame_renderer.export_job`, the very code ``main.py export`` runs,
+through an :class:`ExportRunner` (progress dialog with Cancel; the app stays live).
+:func:`install` adds "Export video...", "Export trajectories..." and a record button
+to the main window.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PyQt6 import QtCore, QtGui, QtWidgets
+
+from engine.params import Params
+from gui.export.frame_renderer import RESOLUTIONS, RenderSettings, export_job, gl_available
+from gui.export.overlays import OVERLAYS
+from gui.export.runner import ExportRunner
+
+FORMAT_LABELS = {"mp4": "MP4 video (H.264)", "gif": "Animated GIF", "png": "PNG sequence (folder)"}
+VIEW_LABELS = {"2d": "2D landscape", "3d": "3D landscape", "side-by-side": "Side by side (AM vs diffusion)"}
+OVERLAY_LABELS = {"title": "Title", "params": "Parameter readout", "step": "Step and sigma"}
+
+
+def target_for(folder: Path, stem: str, fmt: str) -> Path:
+    """The default output path for a format: stem.mp4, stem.gif, or the folder stem_frames."""
+    return folder / (f"{stem}_frames" if fmt == "png" else f"{stem}.{fmt}")
+
+
+class ExportVideoDialog(QtWidgets.QDialog):
+    """Settings for one video export of ``params``; :meth:`start_export` runs it."""
+
+    def __init__(self, params: Params, name: str = "memscape", folder: Path | None = None,
+                 presenter: bool = False, view: str = "2d", parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Export video")
+        self.params, self.presenter, self._stem = params, presenter, name
+        self.runner: ExportRunner | None = None
+        folder = folder or Path(QtCore.QStandardPaths.writableLocation(
+            QtCore.QStandardPaths.StandardLocation.MoviesLocation) or Path.home())
+
+        self.format = QtWidgets.QComboBox()
+        for key, label in FORMAT_LABELS.items():
+            self.format.addItem(label, key)
+        self.path = QtWidgets.QLineEdit(str(target_for(folder, name, "mp4")))
+        browse = QtWidgets.QPushButton("Browse...")
+        browse.clicked.connect(self._browse)
+        path_row = QtWidgets.QHBoxLayout()
+        path_row.addWidget(self.path, 1)
+        path_row.addWidget(browse)
+        self.resolution = QtWidgets.QComboBox()
+        for key, (w, h) in RESOLUTIONS.items():
+            self.resolution.addItem(f"{key} ({w}x{h})", key)
+        self.fps = QtWidgets.QSpinBox()
+        self.fps.setRange(1, 120)
+        self.fps.setValue(30)
+        self.fps.setSuffix(" fps")
+        self.seconds = QtWidgets.QDoubleSpinBox()
+        self.seconds.setRange(0.1, 600.0)
+        self.seconds.setValue(5.0)
+        self.seconds.setSuffix(" s")
+        self.view = QtWidgets.QComboBox()
+        for key, label in VIEW_LABELS.items():
+            self.view.addItem(label, key)
+        self.view.setCurrentIndex(list(VIEW_LABELS).index(view))
+        self.orbit = QtWidgets.QDoubleSpinBox()
+        self.orbit.setRange(-360.0, 360.0)
+        self.orbit.setSuffix(" °/s")
+        self.title = QtWidgets.QLineEdit(name)
+        self.overlay_boxes = {key: QtWidgets.QCheckBox(label) for key, label in OVERLAY_LABELS.items()}
+        overlay_row = QtWidgets.QHBoxLayout()
+        for box in self.overlay_boxes.values():
+            box.setChecked(True)
+            overlay_row.addWidget(box)
+
+        form = QtWidgets.QFormLayout()
+        form.addRow("Format", self.format)
+        form.addRow("Save to", path_row)
+        form.addRow("Resolution", self.resolution)
+        form.addRow("Frame rate", self.fps)
+        form.addRow("Length", self.seconds)
+        form.addRow("View", self.view)
+        form.addRow("3D camera orbit", self.orbit)
+        form.addRow("Title", self.title)
+        form.addRow("Overlays", overlay_row)
+        self.frames_label = QtWidgets.QLabel()
+        form.addRow("", self.frames_label)
+        buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Cancel)
+        self.export_button = buttons.addButton("Export", QtWidgets.QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.accepted.connect(self.start_export)
+        buttons.rejected.connect(self.reject)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+        self.format.currentIndexChanged.connect(self._format_changed)
+        self.view.currentIndexChanged.connect(self._update_enabled)
+        for w in (self.fps, self.seconds):
+            w.valueChanged.connect(self._update_enabled)
+        self._update_enabled()
+
+    # -- fields -----------------------------------------------------------------
+    def fmt(self) -> str:
+        return self.format.currentData()
+
+    def settings(self) -> RenderSettings:
+        overlays = tuple(key for key in OVERLAYS if self.overlay_boxes[key].isChecked())
+        return RenderSettings(view=self.view.currentData(), size=RESOLUTIONS[self.resolution.currentData()],
+                              fps=float(self.fps.value()), seconds=self.seconds.value(),
+                              title=self.title.text(), overlays=overlays, orbit=self.orbit.value(),
+                              presenter=self.presenter)
+
+    def _format_changed(self) -> None:
+        """Keep the file name in step with the format: clip.mp4 <-> clip.gif <-> clip_frames."""
+        current = Path(self.path.text())
+        stem = current.stem.removesuffix("_frames") if current.suffix else current.name.removesuffix("_frames")
+        self.path.setText(str(target_for(current.parent, stem or self._stem, self.fmt())))
+
+    def _update_enabled(self) -> None:
+        self.orbit.setEnabled(self.view.currentData() == "3d")
+        self.frames_label.setText(f"{self.settings().frame_count} frames")
+
+    def _browse(self) -> None:
+        current = self.path.text()
+        if self.fmt() == "png":
+            chosen = QtWidgets.QFileDialog.getExistingDirectory(self, "Folder for the PNG frames",
+                                                                str(Path(current).parent))
+            chosen = str(Path(chosen) / Path(current).name) if chosen else ""
+        else:
+            chosen, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export video", current,
+                                                              f"{FORMAT_LABELS[self.fmt()]} (*.{self.fmt()})")
+        if chosen:
+            self.path.setText(chosen)
+
+    # -- running ------------------------------------------------------------------
+    def start_export(self, show_progress: bool = True) -> ExportRunner | None:
+        """Check the settings, close the dialog and start the export; None if a setting is
+        refused (the reason is shown). The runner's ``finished`` reports the outcome."""
+        settings = self.settings()
+        if settings.view == "3d" and not gl_available():
+            self._refuse("The 3D view needs OpenGL, which is not available here. Choose the 2D view.")
+            return None
+        path = Path(self.path.text()).expanduser()
+        job = export_job(self.params, settings, path, self.fmt())
+        self.runner = ExportRunner(job, f"Exporting {path.name}...", f"wrote {path}",
+                                   self.parentWidget(), show_dialog=show_progress)
+        self.accept()
+        self.runner.start()
+        return self.runner
+
+    def _refuse(self, message: str) -> None:
+        QtWidgets.QMessageBox.warning(self, "Export video", message)
+
+
+def install(window) -> None:
+    """Add "Export video..." (Ctrl+E), "Export trajectories..." and a record button to ``window``
+    (a gui.main_window.MainWindow: ``file_menu``, ``params``, ``preset``, ``presenter``)."""
+    from gui.export.data_dialog import export_trajectories
+
+    def export_video() -> None:
+        dialog = ExportVideoDialog(window.params, name=Path(window.preset).stem, presenter=window.presenter, parent=window)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.accepted.connect(lambda: dialog.runner.finished.connect(
+            lambda ok, msg: window.statusBar().showMessage(msg if ok else f"export failed: {msg}", 10000)))
+        dialog.open()
+
+    first = window.file_menu.actions()[0] if window.file_menu.actions() else None
+    video = QtGui.QAction("Export video...", window)
+    video.setShortcut(QtGui.QKeySequence("Ctrl+E"))
+    video.triggered.connect(export_video)
+    data = QtGui.QAction("Export trajectories...", window)
+    data.triggered.connect(lambda: export_trajectories(window.params, window.preset, window))
+    window.file_menu.insertActions(first, [video, data])
+    record = QtWidgets.QToolButton()
+    record.setText("● Record")
+    record.setToolTip("Export a video of the current settings (Ctrl+E)")
+    record.setStyleSheet("QToolButton { color: rgb(255, 80, 80); font-weight: bold; }")
+    record.clicked.connect(export_video)
+    window.statusBar().insertPermanentWidget(0, record)
+    window.export_actions = {"video": video, "data": data, "record": record}

@@ -1,0 +1,136 @@
+"""Video export through the app's views: frames, clips, cancel and failure, the dialog."""
+import errno
+import os
+
+import av
+import numpy as np
+import pytest
+
+from engine.presets import load_preset
+from gui.export.frame_renderer import (FrameRenderer, RenderSettings, build_scene, export_job, frame_steps,
+                                       record)
+from gui.export.video_writer import ExportError
+
+SMALL = (192, 144)
+
+
+@pytest.fixture
+def params():
+    return load_preset("two-wells").replace(particles=40, steps=12, backend="numpy")
+
+
+@pytest.fixture
+def themed(qapp):
+    """The app's theme, as MainWindow and the CLI apply it (fonts and colours in the frames)."""
+    from gui.theme import apply_theme
+
+    apply_theme(qapp, presenter=False)
+    return qapp
+
+
+def decode(path) -> list[np.ndarray]:
+    with av.open(str(path)) as c:
+        return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+
+
+def renderer_for(params, **kw) -> FrameRenderer:
+    settings = RenderSettings(**{"size": SMALL, "fps": 4, "seconds": 1, **kw})
+    scene = build_scene(params, settings.view)
+    for _ in record(scene, settings.frame_count):
+        pass
+    return FrameRenderer(scene, settings)
+
+
+def run(job):
+    for _ in job:
+        pass
+
+
+def test_frame_k_shows_step_round_k_steps_over_frames_minus_one():
+    s = frame_steps(7, 40)
+    assert s[0] == 0 and s[-1] == 40 and np.all(np.diff(s) >= 0)
+    assert np.array_equal(s, np.floor(np.arange(7) * 40 / 6 + 0.5))
+    assert np.array_equal(frame_steps(41, 40), np.arange(41))  # one frame per step
+    assert RenderSettings(fps=0.5, seconds=1).frame_count == 2
+
+
+def test_frames_have_exact_size_show_the_run_and_differ(themed, params):
+    r = renderer_for(params, overlays=())
+    try:
+        first, last = r.render_array(0), r.render_array(r.count - 1)
+    finally:
+        r.close()
+    assert first.shape == (SMALL[1], SMALL[0], 3)
+    assert first.std() > 20 and last.std() > 20  # the colour map is drawn
+    assert len(np.unique(first.reshape(-1, 3), axis=0)) > 50
+    assert np.abs(first.astype(int) - last.astype(int)).mean() > 1  # particles moved, sigma fell
+
+
+def test_overlays_fill_bands_and_step_text_follows_the_run(themed, params):
+    r = renderer_for(params, title="Two wells")
+    try:
+        text0, text_end = r._overlay_text(0), r._overlay_text(r.count - 1)
+        img = r.render_array(0)
+    finally:
+        r.close()
+    assert text0.title == "Two wells" and "heun" in text0.params
+    assert text0.step.startswith("step 0/") and text_end.step.startswith(f"step {params.steps}/")
+    assert "σ = 3" in text0.step  # the preset's sigma_max
+    top = r.top
+    band = img[:top]
+    assert top > 0 and (band != band[0, 0]).any()  # text drawn in the top band
+    assert np.all(band[:, -2] == band[0, -2])  # band background at the right edge, no plot there
+
+
+def test_side_by_side_shows_both_models_from_the_same_start(themed, params):
+    r = renderer_for(params, view="side-by-side", overlays=())
+    try:
+        img = r.render_array(0)
+        am, dm = r.scene.side_by_side()
+    finally:
+        r.close()
+    assert am.sim.params.model == "modern" and dm.sim.params.model == "diffusion"
+    assert np.array_equal(am.frames[0]["x"], dm.frames[0]["x"])
+    w = img.shape[1]
+    assert img[:, : w // 2].std() > 20 and img[:, w // 2:].std() > 20
+
+
+@pytest.mark.parametrize("fmt", ["mp4", "gif"])
+def test_exported_clip_decodes_to_asked_frames(themed, params, tmp_path, fmt):
+    path = tmp_path / f"clip.{fmt}"
+    settings = RenderSettings(size=(160, 120), fps=6, seconds=1)
+    run(export_job(params, settings, path))
+    frames = decode(path)
+    assert len(frames) == settings.frame_count == 6
+    assert all(f.shape == (120, 160, 3) for f in frames)
+    assert all(f.std() > 15 for f in frames)
+    assert len({f.tobytes() for f in frames}) > 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"clip.{fmt}"]
+
+
+def test_cancelled_export_leaves_nothing_and_keeps_a_good_file(themed, params, tmp_path):
+    path = tmp_path / "clip.mp4"
+    settings = RenderSettings(size=(160, 120), fps=6, seconds=1)
+    job = export_job(params, settings, tmp_path / "fresh.mp4")
+    for progress in job:
+        if progress.phase == "rendering":
+            break
+    job.close()  # Cancel
+    assert list(tmp_path.iterdir()) == []
+    path.write_bytes(b"a good old video")
+    job = export_job(params, settings, path)
+    next(job)
+    job.close()
+    assert path.read_bytes() == b"a good old video"
+    assert [p.name for p in tmp_path.iterdir()] == ["clip.mp4"]
+
+
+def test_full_disk_is_one_clear_line_and_no_partial_file(themed, params, tmp_path, monkeypatch):
+    def full(*a, **k):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(ExportError, match="disk is full") as info:
+        run(export_job(params, RenderSettings(size=(160, 120), fps=2, seconds=1), tmp_path / "c.gif"))
+    assert "\n" not in str(info.value)
+    assert list(tmp_path.iterdir()) == []

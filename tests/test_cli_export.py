@@ -1,0 +1,96 @@
+"""``python main.py export``: headless videos, argument errors, and the same picture as the GUI."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FAST = ["--preset", "two-wells", "--set", "particles=40", "--set", "steps=12", "--backend", "numpy"]
+
+
+def export(*args, env=None):
+    return subprocess.run([sys.executable, "main.py", "export", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env=env)
+
+
+def decode(path) -> list[np.ndarray]:
+    with av.open(str(path)) as c:
+        return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+
+
+def test_cli_module_imports_no_qt():
+    code = "import sys, gui.export.cli; sys.exit(any(m.startswith('PyQt6') for m in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
+
+
+def test_cli_writes_a_valid_clip_without_a_display(tmp_path):
+    out = tmp_path / "clip.mp4"
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    done = export(*FAST, "--out", str(out), "--size", "320x240", "--fps", "10", "--seconds", "1",
+                  "--title", "CLI", env=env)
+    assert done.returncode == 0, done.stderr
+    frames = decode(out)
+    assert len(frames) == 10 and frames[0].shape == (240, 320, 3)
+    assert all(f.std() > 15 for f in frames) and len({f.tobytes() for f in frames}) > 1
+    assert "rendering" in done.stderr and "10/10" in done.stderr  # the progress line
+    assert f"wrote {out}" in done.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--size", "3x"], "--size"),
+    (["--fps", "0"], "--fps"),
+    (["--view", "4d"], "--view"),
+    (["--set", "beta=-1"], "beta"),
+    (["--preset", "no-such-preset"], "no-such-preset"),
+])
+def test_bad_arguments_exit_2_with_a_message(tmp_path, args, message):
+    done = export("--out", str(tmp_path / "x.mp4"), *args)
+    assert done.returncode == 2
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unknown_format_and_missing_folder(tmp_path):
+    done = export("--out", str(tmp_path / "x.avi"))
+    assert done.returncode == 2 and "unknown video format" in done.stderr
+    done = export(*FAST, "--out", str(tmp_path / "nope" / "x.mp4"), "--size", "64x48", "--seconds", "0.2")
+    assert done.returncode == 1 and "does not exist" in done.stderr and "Traceback" not in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_gui_dialog_and_cli_give_the_same_first_frame(qapp, qtbot, tmp_path):
+    """The Export video dialog and the CLI, same settings, PNG frames (lossless): equal arrays."""
+    from engine.cli.simulate import build_params
+    from gui.export.cli import add_arguments
+    from gui.export.dialog import ExportVideoDialog
+    from gui.theme import apply_theme
+    import argparse
+
+    cli_out = tmp_path / "cli_frames"
+    done = export(*FAST, "--out", str(cli_out), "--size", "1280x720", "--fps", "2", "--seconds", "1",
+                  "--title", "same", "--view", "side-by-side")
+    assert done.returncode == 0, done.stderr
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    params = build_params(parser.parse_args([*FAST, "--out", "x"]))
+    apply_theme(qapp, presenter=False)  # as MainWindow does
+    dialog = ExportVideoDialog(params, name="same", folder=tmp_path, view="side-by-side")
+    qtbot.addWidget(dialog)
+    dialog.format.setCurrentIndex(dialog.format.findData("png"))
+    dialog.resolution.setCurrentIndex(dialog.resolution.findData("720p"))
+    dialog.fps.setValue(2)
+    dialog.seconds.setValue(1.0)
+    assert dialog.path.text() == str(tmp_path / "same_frames")
+    runner = dialog.start_export(show_progress=False)
+    qtbot.waitUntil(lambda: not runner.running, timeout=60_000)
+    assert runner.result == (True, f"wrote {tmp_path / 'same_frames'}")
+    gui_first = decode(tmp_path / "same_frames" / "frame_00000.png")[0]
+    cli_first = decode(cli_out / "frame_00000.png")[0]
+    assert gui_first.shape == (720, 1280, 3)
+    assert np.array_equal(gui_first, cli_first)
+    assert sorted(p.name for p in (tmp_path / "same_frames").iterdir()) == ["frame_00000.png", "frame_00001.png"]
