@@ -12,6 +12,7 @@ import dataclasses
 
 import numpy as np
 
+from engine.backend import namespace
 from engine.projection import Plane
 
 
@@ -68,9 +69,9 @@ def energy_map(sim, grid: Grid, plane: Plane | None = None) -> dict[str, np.ndar
     Also returns the grid's ``x`` (W,) and ``y`` (H,) and the ``sigma`` drawn (nan for AMs)."""
     plane = plane if plane is not None else sim.plane
     backend = sim.backend
-    xp = backend.xp
     pts = plane.lift(backend.asarray(grid.points()))
     energy, grad = sim.energy_and_grad(pts)
+    xp = namespace(energy, grad)
     grad_uv = grad @ backend.asarray(plane.basis).T
     host = backend.to_host(xp.concat([xp.reshape(energy, (-1, 1)), grad_uv], axis=1))
     h, w = grid.shape

@@ -151,7 +151,8 @@ class Simulation:
 
     def _make_frame(self) -> Frame:
         """Pack x, energy and denoised into one device array, copy it to the host once, split."""
-        xp, x = self.backend.xp, self.visible()
+        x = self.visible()
+        xp = namespace(x)  # array_api_compat's wrapper: concat exists on every backend
         n, d = x.shape
         if self.is_diffusion:
             sigma = self.sigma
