@@ -93,8 +93,8 @@ class Simulation:
         return self.backend.asarray(self.initial)
 
     def reset(self, init: Any = None) -> Frame:
-        """Back to step 0: from ``init`` if given, else the ``init`` given before, else a
-        fresh seeded draw; the dynamics' random stream restarts from the seed."""
+        """Back to step 0: from ``init`` if given, else the ``init`` given before, else the
+        draw from params.seed; the dynamics' random stream restarts from the seed too."""
         self.i = 0
         self._rng = Rng(self.backend, self._seeds[2])
         x = self._initial_particles(init)
@@ -185,8 +185,9 @@ class Simulation:
 
         Diffusion continues from the first sigma of the new schedule that is not
         above the current one; an AM keeps its step count (its hidden neurons, if
-        any, restart from the visible state). A new particle count, or a change of
-        the data's dimension, cannot keep the particles and resets instead."""
+        any, restart from the visible state). A new seed takes effect at the next
+        :meth:`reset`. A new particle count, or a change of the data's dimension,
+        cannot keep the particles and resets instead."""
         x_host = self._frame["x"]
         old_sigma, old_i = self.sigma, self.i
         self._configure(params)

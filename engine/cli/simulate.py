@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--particles", type=int, metavar="N", help="number of particles")
     parser.add_argument("--seed", type=int, metavar="S", help="random seed")
     parser.add_argument("--init", metavar="FILE.npy", help="(N, D) array used exactly as the initial state")
-    parser.add_argument("--backend", choices=[b for b in BACKENDS], help="array backend (default: the preset's, auto)")
+    parser.add_argument("--backend", choices=BACKENDS, help="array backend (default: the preset's, auto)")
     parser.add_argument("--precision", choices=PRECISIONS, help="float32 (default) or float64")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="set any parameter, e.g. --set beta=4 --set patterns.count=12 (repeatable)")
