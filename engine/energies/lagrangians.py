@@ -13,12 +13,13 @@ its Hessian-vector product :meth:`Lagrangian.hvp`.
 """
 from __future__ import annotations
 
+import abc
 from typing import Any
 
 from engine.backend import logsumexp, namespace, softmax
 
 
-class Lagrangian:
+class Lagrangian(abc.ABC):
     """A convex Lagrangian L over the last axis of (N, K) states."""
 
     name = ""
@@ -27,17 +28,17 @@ class Lagrangian:
         self.beta = float(beta)
         self.n = int(n)
 
+    @abc.abstractmethod
     def value(self, x: Any) -> Any:
         """L(x), shape (N,)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def activation(self, x: Any) -> Any:
         """x_hat = grad L(x), shape (N, K)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def hvp(self, x: Any, u: Any) -> Any:
         """(Hess L(x)) u, shape (N, K): the Jacobian of the activation applied to u."""
-        raise NotImplementedError
 
     def energy(self, x: Any) -> Any:
         """Legendre energy E(x) = x . grad L(x) - L(x), shape (N,)."""

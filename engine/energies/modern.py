@@ -12,13 +12,14 @@ dt = 1 is exactly the attention update and the energy never rises for 0 < dt <= 
 """
 from __future__ import annotations
 
+import abc
 from typing import Any
 
 from engine.backend import namespace
 from engine.kernels import dot_lse_mean, gaussian_lse_mean
 
 
-class ConcaveConvexAM:
+class ConcaveConvexAM(abc.ABC):
     """An AM with energy E(x) = 1/2 |x|^2 - g(x), g convex, and readout a(x) = grad g(x).
 
     The state is the (N, D) position itself; grad E = x - a(x) and one step is
@@ -35,9 +36,9 @@ class ConcaveConvexAM:
         self.memories = memories
         self.params = params
 
+    @abc.abstractmethod
     def energy_readout(self, x: Any) -> tuple[Any, Any]:
         """(E(x) (N,), a(x) (N, D))."""
-        raise NotImplementedError
 
     def init_state(self, x: Any) -> Any:
         return x
