@@ -1,0 +1,88 @@
+"""The Export video dialog, its progress dialog's Cancel, and Export trajectories."""
+import numpy as np
+import pytest
+from PyQt6 import QtCore, QtWidgets
+
+from engine.presets import load_preset
+from engine.simulation import run as run_simulation
+from engine.trajectory_io import load_npz
+from gui.export.data_dialog import start_trajectory_export
+from gui.export.dialog import ExportVideoDialog
+
+
+@pytest.fixture
+def params():
+    return load_preset("two-wells").replace(particles=30, steps=10, backend="numpy")
+
+
+def test_dialog_fields_make_the_settings(qtbot, params, tmp_path):
+    dialog = ExportVideoDialog(params, name="wells", folder=tmp_path)
+    qtbot.addWidget(dialog)
+    assert dialog.path.text() == str(tmp_path / "wells.mp4")
+    dialog.format.setCurrentIndex(dialog.format.findData("gif"))
+    assert dialog.path.text() == str(tmp_path / "wells.gif")
+    dialog.resolution.setCurrentIndex(dialog.resolution.findData("1080p"))
+    dialog.fps.setValue(24)
+    dialog.seconds.setValue(2.5)
+    dialog.view.setCurrentIndex(dialog.view.findData("3d"))
+    assert dialog.orbit.isEnabled()
+    dialog.orbit.setValue(30)
+    dialog.overlay_boxes["params"].setChecked(False)
+    s = dialog.settings()
+    assert (s.size, s.fps, s.seconds, s.view, s.orbit) == ((1920, 1080), 24.0, 2.5, "3d", 30.0)
+    assert s.overlays == ("title", "step") and s.title == "wells" and s.frame_count == 60
+    assert dialog.frames_label.text() == "60 frames"
+
+
+def test_cancel_in_the_progress_dialog_leaves_nothing_and_app_stays_live(qtbot, params, tmp_path):
+    good = tmp_path / "wells.mp4"
+    good.write_bytes(b"an earlier export")
+    dialog = ExportVideoDialog(params, name="wells", folder=tmp_path)
+    qtbot.addWidget(dialog)
+    dialog.resolution.setCurrentIndex(dialog.resolution.findData("720p"))
+    dialog.seconds.setValue(20)  # long enough to cancel mid-way
+    events = []
+    other = QtCore.QTimer()  # another part of the app, e.g. the live animation
+    other.timeout.connect(lambda: events.append("app"))
+    other.start(5)
+    runner = dialog.start_export()
+    runner.progressed.connect(lambda phase, done, total: events.append(phase))
+    qtbot.waitUntil(lambda: events.count("rendering") >= 3, timeout=60_000)
+    other.stop()
+    first_render = events.index("rendering")
+    assert "app" in events[first_render:]  # the app ran between exported frames
+    assert runner.dialog is not None and runner.dialog.isVisible()
+    runner.dialog.findChild(QtWidgets.QPushButton).click()  # Cancel
+    assert runner.result == (False, "cancelled")
+    assert good.read_bytes() == b"an earlier export"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["wells.mp4"]
+
+
+@pytest.mark.parametrize("fmt", ["npz", "csv"])
+def test_export_trajectories_writes_what_simulate_writes(qtbot, params, tmp_path, fmt):
+    path = tmp_path / f"run.{fmt}"
+    runner = start_trajectory_export(params, path, fmt, None, show_progress=False)
+    qtbot.waitUntil(lambda: not runner.running, timeout=30_000)
+    assert runner.result == (True, f"wrote {path}")
+    expected = run_simulation(params)
+    if fmt == "npz":
+        got = load_npz(path)
+        assert sorted(got) == sorted(expected)
+        assert np.array_equal(got["positions"], expected["positions"])
+        assert str(got["params"]) == expected["params"]
+    else:
+        table = np.loadtxt(path, delimiter=",", skiprows=1)
+        t, n, d = expected["positions"].shape
+        assert table.shape == (t * n, 2 + d + 2)
+        last = table[table[:, 0] == t - 1]
+        assert np.allclose(last[:, 2:2 + d], expected["positions"][-1], rtol=1e-6)
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_cancelled_trajectory_export_writes_nothing(qtbot, tmp_path):
+    params = load_preset("two-wells").replace(particles=20000, steps=400, backend="numpy")
+    runner = start_trajectory_export(params, tmp_path / "big.npz", "npz", None, show_progress=False)
+    qtbot.wait(50)
+    runner.cancel()
+    assert runner.result == (False, "cancelled")
+    assert list(tmp_path.iterdir()) == []
