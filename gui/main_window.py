@@ -102,6 +102,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.worker.frame_ready.connect(self._on_frame_ready)
         self.worker.failed.connect(self._on_failed)
         self.worker.playing_changed.connect(self._on_playing_changed)
+        self.worker.reverted.connect(self._on_reverted)
         self.worker.send("speed", speed)
         self.worker.start()
         if autoplay:
@@ -314,6 +315,10 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_failed(self, message: str) -> None:
         self.statusBar().showMessage(message, 15000)
         self.device_label.setToolTip(message)
+
+    def _on_reverted(self, params: Params) -> None:
+        self.params = params
+        self.controls.set_params(params)
 
     def _on_playing_changed(self, playing: bool) -> None:
         self.controls.set_playing(playing)

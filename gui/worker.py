@@ -122,6 +122,7 @@ class SimulationWorker(QtCore.QThread):
     frame_ready = QtCore.pyqtSignal()
     failed = QtCore.pyqtSignal(str)
     playing_changed = QtCore.pyqtSignal(bool)
+    reverted = QtCore.pyqtSignal(object)  #: Params the worker went back to after a refused change
 
     def __init__(self, params: Params, backend: str | None = None, parent=None):
         super().__init__(parent)
@@ -200,7 +201,13 @@ class SimulationWorker(QtCore.QThread):
         elif self.main is None:
             return
         elif kind == "params":
-            self._set_params(payload)
+            good = self._params
+            try:
+                self._set_params(payload)
+            except Exception:  # the engine refused them: back to the last good parameters
+                self._build(good)
+                self.reverted.emit(good)
+                raise
         elif kind == "play":
             if payload and self.main.done:
                 self._restart(None)
@@ -259,12 +266,13 @@ class SimulationWorker(QtCore.QThread):
         old_shape = self.main.frame()["x"].shape
         old_mem = self.main.memories_host
         self.main.set_params(params)
-        self._params = params
         if self.main.frame()["x"].shape != old_shape:  # the engine had to reset: a new run
             self.twin = self.main.twin(twin_params(params))
+            self._params = params
             self._new_recording()
             return
         self.twin.set_params(twin_params(params))
+        self._params = params
         if old_mem.shape != self.main.memories_host.shape or not np.array_equal(old_mem, self.main.memories_host):
             self._new_recording()  # memories moved or added: the run goes on, recorded from here
             return

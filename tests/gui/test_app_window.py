@@ -181,3 +181,24 @@ def test_close_stops_the_worker_and_saves_the_run(make_window, tmp_path):
     assert window.worker.isFinished()
     preset, params = Settings().last_run()
     assert preset == DEFAULT_PRESET and isinstance(params, Params) and params.beta == 2.5
+
+
+def test_a_click_drops_particles_there_and_restarts_the_run(make_window, qtbot, wait_frames):
+    window = make_window()
+    first = window.recording
+    window.view2d.drop_requested.emit(1.5, -1.5)
+    qtbot.waitUntil(lambda: window.recording is not first)
+    start = window.recording[0][0].frame["x"]
+    np.testing.assert_allclose(start.mean(axis=0), [1.5, -1.5], atol=0.1)
+    np.testing.assert_array_equal(window.recording[0][1].frame["x"], start)  # the twin too
+
+
+def test_a_refused_parameter_change_reverts_the_controls(make_window, qtbot):
+    window = make_window()
+    good = window.params
+    bad = good.replace(patterns={"kind": "points", "points": [[0.0, 0.0], [1.0]]})  # ragged: refused
+    with qtbot.waitSignals([window.worker.reverted, window.worker.failed], timeout=20000):
+        window.set_params(bad)
+    qtbot.waitUntil(lambda: window.params == good)
+    assert "points" in window.statusBar().currentMessage()
+    assert window.worker.main.params == good
