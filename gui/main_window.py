@@ -22,6 +22,7 @@ from gui.energy_trace import EnergyTracePlot
 from gui.explanation import ExplanationStrip
 from gui.image_grid import ImageGridView
 from gui.schedule_plot import SchedulePlot
+from gui.session import Session, SessionError, read_session, write_session
 from gui.settings import Settings
 from gui.side_by_side import SideBySideView
 from gui.view_2d import LAYERS, Landscape2DView
@@ -85,6 +86,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.docks[name] = dock
         self._build_menus()
         self._build_status_bar()
+        from gui.export.dialog import install as install_export  # here: gui.export imports this module
+        install_export(self)  # File > Export video... / Export trajectories..., and the record button
         self._apply_layout(1)
         self.settings.restore_window(self)
         self._connect()
@@ -125,6 +128,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self.menu_actions[key] = a
             return a
 
+        action(self.file_menu, "open_session", "Open session...", self._open_session, QtGui.QKeySequence.StandardKey.Open)
+        action(self.file_menu, "save_session", "Save session...", self._save_session, QtGui.QKeySequence.StandardKey.Save)
+        self.file_menu.addSeparator()
         action(self.file_menu, "screenshot", "Screenshot to Pictures", self.screenshot, "S")
         self.file_menu.addSeparator()
         action(self.file_menu, "quit", "Quit", self.close, QtGui.QKeySequence.StandardKey.Quit)
@@ -405,6 +411,43 @@ class MainWindow(QtWidgets.QMainWindow):
         now = time.monotonic()
         self._draw_times = [t for t in self._draw_times if now - t < 1.0] + [now]
         self.fps_label.setText(f"{len(self._draw_times)} fps")
+
+    # -- sessions ---------------------------------------------------------------------
+    def session(self) -> Session:
+        return Session(self.preset, self.params, self.controls.sliders["speed"].value(),
+                       {name: box.isChecked() for name, box in self.controls.layers.items()})
+
+    def apply_session(self, session: Session) -> None:
+        """Restore a saved session: its parameters start a new run."""
+        self.controls.sliders["speed"].setValue(session.speed)
+        self.worker.send("speed", session.speed)
+        for name, on in session.layers.items():
+            if name in self.controls.layers:
+                self.controls.layers[name].setChecked(on)
+        self.preset, self.params = session.preset or self.preset, session.params
+        self.controls.set_preset(self.preset)
+        self.controls.set_params(self.params)
+        self.live = True
+        self.worker.send("rebuild", self.params)
+
+    def _save_session(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save session", "memscape-session.json",
+                                                        "Memscape session (*.json)")
+        if path:
+            try:
+                write_session(path, self.session())
+            except OSError as exc:
+                self.statusBar().showMessage(f"could not write {path}: {exc.strerror or exc}", 10000)
+                return
+            self.statusBar().showMessage(f"session saved to {path}", 8000)
+
+    def _open_session(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open session", "", "Memscape session (*.json)")
+        if path:
+            try:
+                self.apply_session(read_session(path))
+            except SessionError as exc:
+                self.statusBar().showMessage(str(exc), 10000)
 
     # -- screenshot, close -------------------------------------------------------------
     def screenshot(self) -> Path | None:

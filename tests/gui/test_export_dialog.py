@@ -86,3 +86,14 @@ def test_cancelled_trajectory_export_writes_nothing(qtbot, tmp_path):
     runner.cancel()
     assert runner.result == (False, "cancelled")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_main_window_offers_video_and_trajectory_export(make_window, qtbot):
+    window = make_window()
+    texts = [a.text() for a in window.file_menu.actions()]
+    assert texts[:2] == ["Export video...", "Export trajectories..."]
+    window.export_actions["record"].click()  # the record button opens the video dialog
+    dialog = next(w for w in window.findChildren(ExportVideoDialog) if w.isVisible())
+    assert dialog.params == window.params
+    assert dialog.path.text().endswith("two-wells.mp4")
+    dialog.reject()
