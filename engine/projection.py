@@ -20,10 +20,6 @@ class Plane:
     origin: np.ndarray  #: (D,) host float64
     basis: np.ndarray  #: (2, D) host float64, orthonormal rows
 
-    @property
-    def dim(self) -> int:
-        return self.origin.shape[0]
-
     @classmethod
     def identity(cls, dim: int = 2) -> "Plane":
         """The plane of the first two coordinates through the origin."""

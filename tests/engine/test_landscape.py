@@ -105,7 +105,9 @@ def test_plane_round_trips_and_is_orthonormal(backend):
         uv = backend.asarray(rng.standard_normal((5, 2)))
         back = plane.project(plane.lift(uv))
         np.testing.assert_allclose(backend.to_host(back), backend.to_host(uv), atol=1e-12)
-    three = Plane.through(mem[0], mem[2], mem[4])
+    three = Plane.for_memories(mem, chosen=(0, 2, 4))
+    assert np.array_equal(three.basis, Plane.through(mem[0], mem[2], mem[4]).basis)
+    assert np.array_equal(Plane.for_memories(mem).basis, Plane.principal(mem).basis)
     pts = backend.asarray(mem[[0, 2, 4]])
     np.testing.assert_allclose(backend.to_host(three.lift(three.project(pts))), mem[[0, 2, 4]], atol=1e-12)
 
