@@ -150,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace, params, fmt: str) -> int:
-    from PyQt6 import QtWidgets
+    from PyQt6 import QtCore, QtWidgets
 
     from engine.backend import BackendError
     from engine.simulation import DivergenceError
@@ -159,6 +159,7 @@ def _export(args: argparse.Namespace, params, fmt: str) -> int:
     from gui.export.video_writer import ExportError
     from gui.theme import apply_theme
 
+    QtCore.qInstallMessageHandler(_qt_message)
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["memscape-export"])
     apply_theme(app, presenter=False)
     try:
@@ -182,6 +183,13 @@ def _export(args: argparse.Namespace, params, fmt: str) -> int:
     w, h = args.size
     print(f"wrote {args.out}: {settings.frame_count} frames, {w}x{h}, {args.fps:g} fps ({args.view} view)")
     return 0
+
+
+def _qt_message(kind, context, message: str) -> None:
+    """Qt's messages to stderr, less the offscreen platform's note that hidden windows
+    have no size hints (it says nothing about the export)."""
+    if "does not support propagateSizeHints" not in message:
+        print(message, file=sys.stderr)
 
 
 def _fail(message: str, code: int, bar: ProgressLine | None = None) -> int:

@@ -46,6 +46,7 @@ class ExportRunner(QtCore.QObject):
     def start(self) -> None:
         if self.dialog is not None:
             self.dialog.show()
+        QtWidgets.QApplication.instance().aboutToQuit.connect(self.cancel)  # quitting removes the partial file
         self._timer.start()
 
     @property
