@@ -44,7 +44,7 @@ class LayeredAM:
         self.taus = [float(t) for t in taus]
         self.weights = list(weights)
         self.dt = float(dt)
-        self.sweeps = sweeps  #: block-descent sweeps after the bottom-up pass (0: exact for two layers)
+        self.sweeps = sweeps  #: most block-descent sweeps after the bottom-up pass (0: exact for two layers)
         self.xp = namespace(*self.weights)
 
     # -- pieces -------------------------------------------------------------
@@ -52,11 +52,12 @@ class LayeredAM:
         """x_hat_k = grad L_k(x_k) for every layer."""
         return [lag.activation(x) for lag, x in zip(self.layers, state)]
 
-    def current(self, hats: Sequence[Any], k: int) -> Any:
-        """I_k = W_{k-1} x_hat_{k-1} + W_k^T x_hat_{k+1} (each term where the synapse exists)."""
+    def current(self, hats: Sequence[Any], k: int, below: Any = None) -> Any:
+        """I_k = W_{k-1} x_hat_{k-1} + W_k^T x_hat_{k+1} (each term where the synapse exists);
+        ``below`` is W_{k-1} x_hat_{k-1} when the caller already has it."""
         total = 0.0
         if k > 0:
-            total = total + hats[k - 1] @ self.weights[k - 1].T
+            total = total + (hats[k - 1] @ self.weights[k - 1].T if below is None else below)
         if k < len(self.layers) - 1:
             total = total + hats[k + 1] @ self.weights[k]
         return total
@@ -103,15 +104,24 @@ class LayeredAM:
 
     def equilibrium(self, x: Any) -> tuple[Any, ...]:
         """Hidden layers at equilibrium for visible x: a bottom-up pass x_k = W_{k-1} x_hat_{k-1},
-        then ``sweeps`` bottom-up passes of x_k <- I_k (block descent on E)."""
+        then up to ``sweeps`` bottom-up passes of x_k <- I_k (block descent on E), stopping
+        once no hidden neuron moves by more than 64 float eps (relative)."""
         state, hats = [x], [self.layers[0].activation(x)]
         for k in range(1, len(self.layers)):
             state.append(hats[k - 1] @ self.weights[k - 1].T)
             hats.append(self.layers[k].activation(state[k]))
+        xp = self.xp
+        drive = state[1]  # the fixed visible layer's input to layer 1
+        tol = 64.0 * float(xp.finfo(x.dtype).eps)
         for _ in range(self.sweeps):
+            converged = True
             for k in range(1, len(self.layers)):
-                state[k] = self.current(hats, k)
-                hats[k] = self.layers[k].activation(state[k])
+                new = self.current(hats, k, drive if k == 1 else None)
+                change = float(xp.max(xp.abs(new - state[k])))
+                converged = converged and change <= tol * (1.0 + float(xp.max(xp.abs(new))))
+                state[k], hats[k] = new, self.layers[k].activation(new)
+            if converged:
+                break
         return tuple(state)
 
     def landscape(self, x: Any) -> Any:
