@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6 import QtCore
 
 from gui.theme import HIGHLIGHT_COLOR, VIOLATION_COLOR
 
@@ -30,8 +29,6 @@ def energy_rises(energy: np.ndarray, rtol: float = 1e-5) -> np.ndarray:
 
 class EnergyTracePlot(pg.PlotWidget):
     """Energy against step; ``set_history(steps, energy)`` redraws, ``set_highlight(i)`` links."""
-
-    violations_changed = QtCore.pyqtSignal(int)
 
     def __init__(self, parent=None):
         super().__init__(parent=parent)
@@ -84,7 +81,6 @@ class EnergyTracePlot(pg.PlotWidget):
             self.violations = 0
         self.label.setText(f"Lyapunov violations: {self.violations}")
         self._place_label()
-        self.violations_changed.emit(self.violations)
         self._draw_highlight()
 
     def set_highlight(self, index: int) -> None:

@@ -26,12 +26,12 @@ def mosaic(states: np.ndarray, nearest: np.ndarray, shape: tuple[int, int], cols
 class ImageGridView(pg.GraphicsLayoutWidget):
     def __init__(self, parent=None):
         super().__init__(parent=parent)
-        self.vb = self.addViewBox(lockAspect=True, invertY=True)
+        self.caption = self.addLabel("", row=0, col=0)
+        self.vb = self.addViewBox(row=1, col=0, lockAspect=True, invertY=True)
         self.vb.setMouseEnabled(False, False)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setColorMap(pg.colormap.get("CET-L1"))
         self.vb.addItem(self.image)
-        self.caption = pg.TextItem("", color=(220, 220, 220))
         self.shape: tuple[int, int] | None = None
 
     def set_states(self, states: np.ndarray, nearest: np.ndarray, shape: tuple[int, int]) -> None:
@@ -41,6 +41,13 @@ class ImageGridView(pg.GraphicsLayoutWidget):
         cols = max(1, int(np.ceil(np.sqrt(len(states) * 2))))
         picture = mosaic(states, nearest, shape, cols)
         self.image.setImage(picture, levels=(-1.5, 1.5), autoLevels=False)
+        self.caption.setText("each particle's state now (above) and its nearest memory (below)")
         if self.shape != shape or self.vb.state["autoRange"][0]:
             self.vb.autoRange(padding=0.02)
         self.shape = shape
+
+    def show_message(self, text: str) -> None:
+        """No images to show (point memories): say why instead."""
+        self.image.clear()
+        self.caption.setText(text)
+        self.shape = None

@@ -385,9 +385,11 @@ class MainWindow(QtWidgets.QMainWindow):
                              f"Diffusion ({scene.params.sampler}, {scene.params.schedule})")
         self.view2d.setTitle(f"{self.preset}: {scene.params.model}"
                              + ("" if scene.memories.shape[1] == 2 else " (plane of the principal components)"))
-        self.docks["images"].setEnabled(scene.image_shape is not None)
         if scene.image_shape is not None:
             self.docks["images"].raise_()
+        else:
+            self.images.show_message("these memories are points, not images: the 'letters' preset shows "
+                                     "each particle as an image beside its nearest memory")
 
     def _draw_landscape(self, view: Landscape2DView, snap: Snapshot, trail: np.ndarray,
                         memories_uv: np.ndarray) -> None:

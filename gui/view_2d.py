@@ -113,7 +113,6 @@ class Landscape2DView(pg.PlotWidget):
         self.memories.setZValue(10)
         self.particles.setZValue(8)
         self.highlight.setZValue(9)
-        self._layers = {name: True for name in LAYERS}
         self._memory_xy = np.zeros((0, 2))
         self._xy = np.zeros((0, 2))
         self._trail = np.zeros((0, 0, 2))
@@ -234,15 +233,11 @@ class Landscape2DView(pg.PlotWidget):
 
     # -- layers ----------------------------------------------------------
     def set_layer_visible(self, name: str, on: bool) -> None:
-        self._layers[name] = on
         items = {"colormap": [self.image], "contours": [self.contours], "arrows": [self.arrows],
                  "trails": self.trails + [self.highlight], "memories": [self.memories],
                  "particles": [self.particles]}[name]
         for item in items:
             item.setVisible(on)
-
-    def layer_visible(self, name: str) -> bool:
-        return self._layers[name]
 
     # -- mouse -------------------------------------------------------------
     def _pixel_distance(self, scene_pos: QtCore.QPointF, xy: np.ndarray) -> np.ndarray:

@@ -29,7 +29,8 @@ from engine.landscape import Grid
 from engine.params import ParamError, Params
 from engine.simulation import DivergenceError, Simulation
 
-GRID_RESOLUTION = 96
+GRID_RESOLUTION = 96  #: landscape grid points per side for 2D data
+PLANE_RESOLUTION = 48  #: ... for a plane through D > 2 data (every point is lifted to R^D)
 DROP_SPREAD = 0.04  #: dropped particles' spread, as a fraction of the grid's width
 MAX_TRAIL = 400  #: recorded steps a trail shows
 
@@ -245,20 +246,20 @@ class SimulationWorker(QtCore.QThread):
                       main.sigmas if main.is_diffusion else None,
                       self.twin.sigmas if self.twin.is_diffusion else None,
                       main.patterns.image_shape, _device(main.backend),
-                      self._grid(uv))
+                      self._grid(uv, GRID_RESOLUTION if mem.shape[1] == 2 else PLANE_RESOLUTION))
         self.recording = Recording(scene)
         self._publish(append=True)
 
-    def _grid(self, uv: np.ndarray) -> Grid:
+    def _grid(self, uv: np.ndarray, resolution: int) -> Grid:
         """Keep the grid while the memories stay well inside it (dragging a memory does not
         rescale the view); otherwise a new grid around them."""
         old = self.recording.scene.grid if self.recording is not None else None
-        if old is not None and old.shape == (GRID_RESOLUTION, GRID_RESOLUTION):
+        if old is not None and old.shape == (resolution, resolution):
             (x0, x1), (y0, y1) = old.x_range, old.y_range
             mx, my = 0.1 * (x1 - x0), 0.1 * (y1 - y0)
             if np.all((uv[:, 0] > x0 + mx) & (uv[:, 0] < x1 - mx) & (uv[:, 1] > y0 + my) & (uv[:, 1] < y1 - my)):
                 return old
-        return Grid.around(uv, margin=1.0, resolution=GRID_RESOLUTION)
+        return Grid.around(uv, margin=1.0, resolution=resolution)
 
     def _set_params(self, params: Params) -> None:
         """Live change: both simulations keep their particles (the engine resets them only

@@ -202,3 +202,32 @@ def test_a_refused_parameter_change_reverts_the_controls(make_window, qtbot):
     qtbot.waitUntil(lambda: window.params == good)
     assert "points" in window.statusBar().currentMessage()
     assert window.worker.main.params == good
+
+
+def test_a_saved_session_restores_the_parameters(make_window, qtbot, tmp_path):
+    from gui.session import read_session, write_session
+
+    window = make_window(beta=3.0, churn=5.0)
+    window.controls.layers["arrows"].setChecked(False)
+    path = tmp_path / "s.json"
+    write_session(path, window.session())
+    window.set_params(window.params.replace(beta=9.0, churn=0.0))
+    qtbot.waitUntil(lambda: window.worker.main.params.beta == 9.0)
+    window.controls.layers["arrows"].setChecked(True)
+    window.apply_session(read_session(path))
+    qtbot.waitUntil(lambda: window.worker.main.params.beta == 3.0)
+    assert window.worker.main.params.churn == 5.0
+    assert not window.controls.layers["arrows"].isChecked() and not window.view2d.arrows.isVisible()
+
+
+def test_the_image_preset_shows_particles_beside_their_nearest_memory(make_window, qtbot, wait_frames):
+    window = make_window("letters")
+    window.worker.send("speed", 1000.0)
+    window.controls.buttons["play"].click()
+    wait_frames(window, 41)
+    main = window.recording[window.index][0]
+    h, w = window.recording.scene.image_shape
+    picture = window.images.image.image
+    assert picture.shape[1] >= w and np.isfinite(picture).any()
+    # at the end of the run every particle sits on the memory shown beneath it
+    np.testing.assert_allclose(main.frame["x"], window.recording.scene.memories[main.nearest], atol=0.05)
