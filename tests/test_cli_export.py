@@ -40,25 +40,42 @@ def test_cli_writes_a_valid_clip_without_a_display(tmp_path):
     assert f"wrote {out}" in done.stdout
 
 
+def test_bad_arguments_exit_2_with_a_message_from_the_shell(tmp_path):
+    done = export("--out", str(tmp_path / "x.mp4"), "--size", "3x")
+    assert done.returncode == 2 and "--size" in done.stderr and "Traceback" not in done.stderr
+
+
+def cli_main(argv, capsys) -> tuple[int, str]:
+    """main.py in this process (fast): the exit code and stderr."""
+    import main
+
+    try:
+        code = main.main(["export", *argv])
+    except SystemExit as exc:  # argparse's usage errors
+        code = exc.code
+    return code, capsys.readouterr().err
+
+
 @pytest.mark.parametrize("args, message", [
-    (["--size", "3x"], "--size"),
     (["--fps", "0"], "--fps"),
+    (["--size", "640x"], "--size"),
     (["--view", "4d"], "--view"),
     (["--set", "beta=-1"], "beta"),
     (["--preset", "no-such-preset"], "no-such-preset"),
+    (["--seconds", "-1"], "--seconds"),
 ])
-def test_bad_arguments_exit_2_with_a_message(tmp_path, args, message):
-    done = export("--out", str(tmp_path / "x.mp4"), *args)
-    assert done.returncode == 2
-    assert message in done.stderr and "Traceback" not in done.stderr
+def test_bad_arguments_exit_2_with_a_message(tmp_path, capsys, args, message):
+    code, err = cli_main(["--out", str(tmp_path / "x.mp4"), *args], capsys)
+    assert code == 2 and message in err
     assert list(tmp_path.iterdir()) == []
 
 
-def test_unknown_format_and_missing_folder(tmp_path):
-    done = export("--out", str(tmp_path / "x.avi"))
-    assert done.returncode == 2 and "unknown video format" in done.stderr
-    done = export(*FAST, "--out", str(tmp_path / "nope" / "x.mp4"), "--size", "64x48", "--seconds", "0.2")
-    assert done.returncode == 1 and "does not exist" in done.stderr and "Traceback" not in done.stderr
+def test_unknown_format_and_missing_folder(qapp, tmp_path, capsys):
+    code, err = cli_main(["--out", str(tmp_path / "x.avi")], capsys)
+    assert code == 2 and "unknown video format" in err
+    code, err = cli_main([*FAST, "--out", str(tmp_path / "nope" / "x.mp4"), "--size", "64x48", "--seconds", "0.2"],
+                         capsys)
+    assert code == 1 and "does not exist" in err and err.count("error:") == 1
     assert list(tmp_path.iterdir()) == []
 
 
