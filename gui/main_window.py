@@ -86,6 +86,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self.docks[name] = dock
         self._build_menus()
         self._build_status_bar()
+        from gui.export.dialog import install as install_export  # it imports this module
+
+        install_export(self)  # "Export video...", "Export trajectories..." and the record button
         from gui.export.dialog import install as install_export  # here: gui.export imports this module
         install_export(self)  # File > Export video... / Export trajectories..., and the record button
         self._apply_layout(1)
