@@ -89,8 +89,6 @@ class MainWindow(QtWidgets.QMainWindow):
         from gui.export.dialog import install as install_export  # it imports this module
 
         install_export(self)  # "Export video...", "Export trajectories..." and the record button
-        from gui.export.dialog import install as install_export  # here: gui.export imports this module
-        install_export(self)  # File > Export video... / Export trajectories..., and the record button
         self._apply_layout(1)
         self.settings.restore_window(self)
         self._connect()
