@@ -1,0 +1,328 @@
+"""``python main.py bench [--json] [--quick] [--repeat R]``: speed figures (issue 5).
+
+Every figure is timed side by side, in one run, for
+- ``fast``: the engine's own code (engine/kernels.py blocks on NumPy),
+- ``numpy``: the plain NumPy version that materialises the (N, M) logits and calls
+  logsumexp and softmax on them (:func:`plain_lse_mean`, the textbook code),
+- ``torch``: the same plain code with torch.logsumexp / torch.softmax on the CPU,
+  when PyTorch imports (it is not a dependency).
+The figures: energy and gradient of the exact diffusion score (= distance-form Modern
+Hopfield, :func:`engine.kernels.gaussian_lse_mean`) and of the dot-form Modern
+Hopfield (:func:`engine.kernels.dot_lse_mean`) at the (N, M, D) of :data:`SHAPES`; one
+Heun step with the exact denoiser; the 256 x 256 energy map with its gradient for 64
+memories (:func:`engine.landscape.energy_map`); and the desktop app's frame rate with
+5,000 particles under the current display (Qt is imported only for that).
+
+Each time is the median of ``repeat`` samples after a warm-up; one sample runs the
+function enough times to last about 50 ms, and the three versions take turns sample by
+sample, so a busy machine slows all of them alike. Throughput is particle-memory pairs
+per second. No Qt at import time.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from typing import Any, Callable, NamedTuple
+
+import numpy as np
+
+from engine import kernels
+from engine.backend import get_backend, logsumexp, softmax
+from engine.energies import empirical
+from engine.kernels import dot_lse_mean, gaussian_lse_mean, sq_dists
+from engine.params import Params
+
+#: (N particles, M memories, D dims) of the kernel figures
+SHAPES = ((10_000, 64, 2), (100_000, 1_000, 2), (1_024, 1_000, 256), (64, 10_000, 784))
+QUICK_SHAPES = ((1_000, 64, 2), (2_000, 100, 2), (128, 100, 256), (16, 200, 784))
+FORMS = {"diffusion": "gaussian", "modern-dot": "dot"}
+SAMPLER_SHAPE, QUICK_SAMPLER_SHAPE = (10_000, 64, 2), (1_000, 64, 2)
+LANDSCAPE_RES, QUICK_LANDSCAPE_RES, LANDSCAPE_M = 256, 64, 64
+GUI_PARTICLES = 5_000
+SAMPLE_S, QUICK_SAMPLE_S = 0.05, 0.005  #: one timing sample lasts about this long
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--quick", action="store_true",
+                        help="small shapes, one sample each and no GUI figure (a smoke test, not figures)")
+    parser.add_argument("--repeat", type=int, default=None, metavar="R",
+                        help="timing samples per figure, whose median is reported (default 5; 1 with --quick)")
+
+
+def run(args: argparse.Namespace) -> int:
+    repeat = args.repeat if args.repeat is not None else (1 if args.quick else 5)
+    if repeat < 1:
+        print("memscape bench: --repeat must be at least 1")
+        return 2
+    report = collect(quick=args.quick, repeat=repeat, log=lambda line: print(line, file=sys.stderr, flush=True))
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0
+
+
+# -- the versions compared ---------------------------------------------------------------
+def plain_lse_mean(x: Any, memories: Any, beta: float, form: str, ops: tuple[Callable, Callable]) -> tuple[Any, Any]:
+    """The textbook version of the kernels: the whole (N, M) logits block
+    (-beta/2 |x - xi|^2 or beta x.xi), then ``ops`` = (logsumexp, softmax) over memories."""
+    lse, soft = ops
+    logits = (-0.5 * beta) * sq_dists(x, memories) if form == "gaussian" else beta * (x @ memories.T)
+    return lse(logits), soft(logits) @ memories
+
+
+NUMPY_OPS = (lambda a: logsumexp(np, a, 1), lambda a: softmax(np, a, 1))
+
+
+def fast_lse_mean(x: Any, memories: Any, beta: float, form: str) -> tuple[Any, Any]:
+    return (gaussian_lse_mean if form == "gaussian" else dot_lse_mean)(x, memories, beta)
+
+
+def energy_and_grad(lse_mean: Callable, x: Any, memories: Any, beta: float, form: str) -> tuple[Any, Any]:
+    """One kernel call -> energy and gradient. "gaussian" is the exact diffusion energy at
+    sigma = beta^-1/2: E = -lse, grad E = beta (x - D) = -score (science.md 4); "dot" is the
+    Modern Hopfield E = -lse / beta + |x|^2 / 2, grad E = x - Xi^T softmax (science.md 2)."""
+    lse, mean = lse_mean(x, memories, beta, form)
+    if form == "gaussian":
+        return -lse, beta * (x - mean)
+    return -lse / beta + 0.5 * (x * x).sum(1), x - mean
+
+
+def _torch() -> tuple[Any, tuple[Callable, Callable]] | None:
+    """(torch, its (logsumexp, softmax)) when PyTorch imports, else None."""
+    try:
+        torch = importlib.import_module("torch")
+    except ImportError:
+        return None
+    return torch, (lambda a: torch.logsumexp(a, 1), lambda a: torch.softmax(a, 1))
+
+
+# -- timing ------------------------------------------------------------------------------
+class Timing(NamedTuple):
+    repeat: int  #: samples per version, whose median is reported
+    sample_s: float  #: one sample repeats the call for about this long
+
+
+def median_times(fns: dict[str, Callable[[], Any]], timing: Timing) -> dict[str, float]:
+    """Median seconds per call of each function: a warm-up call sets how many calls make
+    one sample, then the functions take turns, ``timing.repeat`` samples each."""
+    numbers = {}
+    for name, fn in fns.items():
+        t0 = time.perf_counter()
+        fn()
+        numbers[name] = max(1, int(timing.sample_s / max(time.perf_counter() - t0, 1e-9)))
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(timing.repeat):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            for _ in range(numbers[name]):
+                fn()
+            samples[name].append((time.perf_counter() - t0) / numbers[name])
+    return {name: statistics.median(s) for name, s in samples.items()}
+
+
+def figure(name: str, pairs: int, fns: dict[str, Callable[[], Any]], timing: Timing, note: str = "") -> dict[str, Any]:
+    """Time the versions in ``fns`` ("fast", "numpy" and maybe "torch") and build one figure."""
+    t = median_times(fns, timing)
+    torch_s = t.get("torch")
+    return {"name": name, "pairs": pairs, "median_s": t["fast"], "pairs_per_s": pairs / t["fast"],
+            "numpy_s": t["numpy"], "torch_s": torch_s,
+            "speedup_vs_numpy": t["numpy"] / t["fast"],
+            "speedup_vs_torch": None if torch_s is None else torch_s / t["fast"], "note": note}
+
+
+# -- the figures -------------------------------------------------------------------------
+def _data(n: int, m: int, d: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((n, d)).astype(np.float32), rng.standard_normal((m, d)).astype(np.float32))
+
+
+def kernel_figures(shapes, timing: Timing, torch_ops, log) -> list[dict[str, Any]]:
+    """Energy + gradient for each shape and form, at beta = 4 / sqrt(D): the logits then
+    spread over a few units, so the softmax is neither uniform nor one-hot."""
+    out = []
+    for n, m, d in shapes:
+        x, memories = _data(n, m, d)
+        beta = 4.0 / math.sqrt(d)
+        for label, form in FORMS.items():
+            fns = {"fast": lambda: energy_and_grad(fast_lse_mean, x, memories, beta, form),
+                   "numpy": lambda: energy_and_grad(
+                       lambda *a: plain_lse_mean(*a, NUMPY_OPS), x, memories, beta, form)}
+            if torch_ops is not None:
+                torch, ops = torch_ops
+                tx, tm = torch.from_numpy(x), torch.from_numpy(memories)
+                fns["torch"] = lambda: _no_grad(torch, lambda: energy_and_grad(
+                    lambda *a: plain_lse_mean(*a, ops), tx, tm, beta, form))
+            out.append(figure(f"{label} energy+grad (N={n}, M={m}, D={d})", n * m, fns, timing))
+            _log(log, out[-1])
+    return out
+
+
+def sampler_figure(shape, timing: Timing, torch_ops, log) -> dict[str, Any]:
+    """One Heun step (two exact-denoiser calls) in the middle of the default Karras schedule."""
+    from engine.samplers import SAMPLERS
+    from engine.schedules import make_sigmas
+
+    n, m, d = shape
+    x, memories = _data(n, m, d, seed=1)
+    params = Params(sampler="heun")
+    sigmas, i, step = make_sigmas(params), params.steps // 2, SAMPLERS["heun"].step
+    rng = get_backend("numpy").rng(0)
+
+    def plain_denoiser(mem, ops):
+        return lambda xs, sigma: plain_lse_mean(xs, mem, 1.0 / sigma ** 2, "gaussian", ops)[1]
+
+    fns = {"fast": lambda: step(lambda xs, sigma: empirical.denoise(xs, sigma, memories), x, i, sigmas, rng, params),
+           "numpy": lambda: step(plain_denoiser(memories, NUMPY_OPS), x, i, sigmas, rng, params)}
+    if torch_ops is not None:
+        torch, ops = torch_ops
+        tx, tm = torch.from_numpy(x), torch.from_numpy(memories)
+        fns["torch"] = lambda: _no_grad(torch, lambda: step(plain_denoiser(tm, ops), tx, i, sigmas, rng, params))
+    fig = figure(f"heun step, exact denoiser (N={n}, M={m}, D={d})", 2 * n * m, fns, timing,
+                 "two denoiser calls")
+    _log(log, fig)
+    return fig
+
+
+def landscape_figure(res: int, timing: Timing, torch_ops, log) -> dict[str, Any]:
+    """engine.landscape.energy_map (lift, energy, gradient, host copy) on a res x res grid
+    around 64 ring memories, against the plain versions' energy + gradient on its points."""
+    from engine.landscape import Grid, energy_map
+    from engine.simulation import Simulation
+
+    params = Params(model="diffusion", backend="numpy", particles=16,
+                    patterns={"kind": "ring", "count": LANDSCAPE_M})
+    sim = Simulation(params, get_backend("numpy", "float32"))
+    grid = Grid.for_memories(sim.memories_host, resolution=res)
+    pts = sim.plane.lift(sim.backend.asarray(grid.points()))
+    memories, beta = sim.memories, 1.0 / sim.landscape_sigma ** 2
+    fns = {"fast": lambda: energy_map(sim, grid),
+           "numpy": lambda: energy_and_grad(lambda *a: plain_lse_mean(*a, NUMPY_OPS), pts, memories, beta, "gaussian")}
+    if torch_ops is not None:
+        torch, ops = torch_ops
+        tp, tm = torch.from_numpy(np.asarray(pts)), torch.from_numpy(np.asarray(memories))
+        fns["torch"] = lambda: _no_grad(torch, lambda: energy_and_grad(
+            lambda *a: plain_lse_mean(*a, ops), tp, tm, beta, "gaussian"))
+    fig = figure(f"landscape {res}x{res}, M={LANDSCAPE_M} (energy + gradient)", res * res * LANDSCAPE_M, fns,
+                 timing, "fast = the whole engine.landscape.energy_map; numpy/torch = their kernels on its points")
+    _log(log, fig)
+    return fig
+
+
+def gui_fps(particles: int = GUI_PARTICLES, warmup_s: float = 2.0, seconds: float = 5.0) -> dict[str, Any]:
+    """Frames per second the main window draws (gui/main_window.py, default preset, every
+    view) with ``particles`` particles, the simulation at full speed. Needs a display
+    (e.g. ``xvfb-run -a python main.py bench``); user settings are not touched."""
+    result: dict[str, Any] = {"particles": particles, "fps": None, "note": ""}
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        result["note"] = "skipped: no display (run under `xvfb-run -a python main.py bench`)"
+        return result
+    try:
+        from PyQt6 import QtCore, QtWidgets
+
+        from gui.app import _configure_gl
+        from engine.presets import DEFAULT_PRESET, load_preset
+    except ImportError as exc:
+        result["note"] = f"skipped: the GUI does not import ({exc})"
+        return result
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["MEMSCAPE_SETTINGS"] = os.path.join(tmp, "bench.ini")
+        _configure_gl()
+        app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["memscape-bench"])
+        from gui.main_window import MainWindow
+
+        params = load_preset(DEFAULT_PRESET).replace(particles=particles, steps=100_000)
+        window = MainWindow(DEFAULT_PRESET, params)
+        window.worker.send("speed", 1000.0)
+        stamps: list[float] = []
+        draw = window.show_frame
+
+        def counted(*a):
+            draw(*a)
+            stamps.append(time.perf_counter())
+
+        window.show_frame = counted
+        window.resize(1500, 920)
+        window.show()
+        QtCore.QTimer.singleShot(int((warmup_s + seconds) * 1000), app.quit)
+        app.exec()
+        window.close()
+        app.processEvents()
+        drawn = [t for t in stamps if t >= stamps[-1] - seconds] if stamps else []
+        if len(drawn) >= 2:
+            result["fps"] = (len(drawn) - 1) / (drawn[-1] - drawn[0])
+        result["note"] = (f"{DEFAULT_PRESET} preset, every view, 1500x920 window, "
+                          f"Qt platform {QtWidgets.QApplication.platformName()}")
+    return result
+
+
+# -- report ------------------------------------------------------------------------------
+def collect(quick: bool = False, repeat: int = 5, log: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Every figure; ``quick``: small shapes, short samples, no GUI (a smoke test)."""
+    torch_ops = _torch()
+    timing = Timing(repeat, QUICK_SAMPLE_S if quick else SAMPLE_S)
+    report = {"machine": machine(torch_ops), "quick": quick, "repeat": repeat}
+    report["figures"] = kernel_figures(QUICK_SHAPES if quick else SHAPES, timing, torch_ops, log)
+    report["figures"].append(sampler_figure(QUICK_SAMPLER_SHAPE if quick else SAMPLER_SHAPE, timing, torch_ops, log))
+    report["figures"].append(landscape_figure(QUICK_LANDSCAPE_RES if quick else LANDSCAPE_RES, timing, torch_ops, log))
+    report["gui"] = {"particles": GUI_PARTICLES, "fps": None, "note": "skipped: --quick"} if quick else gui_fps()
+    return report
+
+
+def machine(torch_ops) -> dict[str, Any]:
+    blas = np.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
+    torch = torch_ops[0] if torch_ops is not None else None
+    return {"cpu": _cpu_name(), "cores": kernels._WORKERS, "python": platform.python_version(),
+            "numpy": np.__version__, "blas": f"{blas.get('name', '?')} {blas.get('version', '')}".strip(),
+            "torch": None if torch is None else torch.__version__,
+            "torch_threads": None if torch is None else torch.get_num_threads()}
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def format_report(report: dict[str, Any]) -> str:
+    m = report["machine"]
+    lines = [f"{m['cpu']}, {m['cores']} cores; Python {m['python']}, NumPy {m['numpy']} ({m['blas']}); "
+             f"PyTorch {m['torch'] or 'not installed'}; median of {report['repeat']} samples",
+             f"{'figure':58s} {'fast':>10s} {'pairs/s':>9s} {'numpy':>10s} {'x':>6s} {'torch':>10s} {'x':>6s}"]
+    lines += [_row(f) for f in report["figures"]]
+    gui = report["gui"]
+    fps = "-" if gui["fps"] is None else f"{gui['fps']:.1f} frames/s"
+    lines.append(f"GUI, {gui['particles']} particles: {fps}  ({gui['note']})")
+    return "\n".join(lines)
+
+
+def _row(f: dict[str, Any]) -> str:
+    def ms(s):
+        return "-" if s is None else f"{s * 1e3:8.2f}ms"
+
+    def x(r):
+        return "-" if r is None else f"{r:5.1f}x"
+
+    return (f"{f['name']:58s} {ms(f['median_s']):>10s} {f['pairs_per_s']:9.2e} {ms(f['numpy_s']):>10s} "
+            f"{x(f['speedup_vs_numpy']):>6s} {ms(f['torch_s']):>10s} {x(f['speedup_vs_torch']):>6s}")
+
+
+def _log(log, fig: dict[str, Any]) -> None:
+    if log is not None:
+        log(_row(fig))
+
+
+def _no_grad(torch, fn: Callable[[], Any]) -> Any:
+    with torch.inference_mode():
+        return fn()

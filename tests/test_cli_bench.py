@@ -1,0 +1,50 @@
+"""`python main.py bench`: the JSON it prints, and that its versions compute the same thing."""
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine import bench
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_quick_json_has_every_figure_with_positive_finite_numbers():
+    r = subprocess.run([sys.executable, str(ROOT / "main.py"), "bench", "--quick", "--json", "--repeat", "2"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["quick"] is True and report["repeat"] == 2
+    names = [f["name"] for f in report["figures"]]
+    assert len(names) == 2 * len(bench.QUICK_SHAPES) + 2
+    assert any(n.startswith("heun step") for n in names) and any(n.startswith("landscape") for n in names)
+    has_torch = report["machine"]["torch"] is not None
+    for f in report["figures"]:
+        for key in ("median_s", "pairs_per_s", "numpy_s", "speedup_vs_numpy"):
+            assert math.isfinite(f[key]) and f[key] > 0, (f["name"], key)
+        assert f["pairs"] > 0
+        for key in ("torch_s", "speedup_vs_torch"):
+            assert (f[key] is not None) == has_torch, (f["name"], key)
+            assert f[key] is None or (math.isfinite(f[key]) and f[key] > 0)
+        assert f["speedup_vs_numpy"] == pytest.approx(f["numpy_s"] / f["median_s"])
+    assert report["gui"]["fps"] is None and "quick" in report["gui"]["note"]
+
+
+def test_bench_imports_no_qt():
+    code = "import sys, engine.bench; sys.exit(any(m.startswith(('PyQt6', 'pyqtgraph', 'OpenGL')) for m in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
+
+
+@pytest.mark.parametrize("form", ["gaussian", "dot"])
+def test_fast_and_plain_versions_compute_the_same_energy_and_gradient(form):
+    """The bench times like with like: the engine's blocks and the plain materialised code agree."""
+    rng = np.random.default_rng(0)
+    x, memories = rng.standard_normal((300, 3)), rng.standard_normal((40, 3))
+    fast = bench.energy_and_grad(bench.fast_lse_mean, x, memories, 2.0, form)
+    plain = bench.energy_and_grad(lambda *a: bench.plain_lse_mean(*a, bench.NUMPY_OPS), x, memories, 2.0, form)
+    for a, b in zip(fast, plain):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
