@@ -35,6 +35,12 @@ DROP_SPREAD = 0.04  #: dropped particles' spread, as a fraction of the grid's wi
 MAX_TRAIL = 400  #: recorded steps a trail shows
 
 
+def landscape_grid(uv: np.ndarray, dim: int) -> Grid:
+    """The grid a new scene draws its landscape on, around the memories' plane coordinates
+    ``uv`` of ``dim``-dimensional data (video export uses it too, for the same picture)."""
+    return Grid.around(uv, margin=1.0, resolution=GRID_RESOLUTION if dim == 2 else PLANE_RESOLUTION)
+
+
 def twin_params(params: Params) -> Params:
     """The side-by-side partner: a Modern Hopfield network (distance form, same beta) beside
     diffusion, and the exact diffusion model beside any associative memory."""
@@ -246,20 +252,21 @@ class SimulationWorker(QtCore.QThread):
                       main.sigmas if main.is_diffusion else None,
                       self.twin.sigmas if self.twin.is_diffusion else None,
                       main.patterns.image_shape, _device(main.backend),
-                      self._grid(uv, GRID_RESOLUTION if mem.shape[1] == 2 else PLANE_RESOLUTION))
+                      self._grid(uv, mem.shape[1]))
         self.recording = Recording(scene)
         self._publish(append=True)
 
-    def _grid(self, uv: np.ndarray, resolution: int) -> Grid:
+    def _grid(self, uv: np.ndarray, dim: int) -> Grid:
         """Keep the grid while the memories stay well inside it (dragging a memory does not
         rescale the view); otherwise a new grid around them."""
+        resolution = GRID_RESOLUTION if dim == 2 else PLANE_RESOLUTION
         old = self.recording.scene.grid if self.recording is not None else None
         if old is not None and old.shape == (resolution, resolution):
             (x0, x1), (y0, y1) = old.x_range, old.y_range
             mx, my = 0.1 * (x1 - x0), 0.1 * (y1 - y0)
             if np.all((uv[:, 0] > x0 + mx) & (uv[:, 0] < x1 - mx) & (uv[:, 1] > y0 + my) & (uv[:, 1] < y1 - my)):
                 return old
-        return Grid.around(uv, margin=1.0, resolution=resolution)
+        return landscape_grid(uv, dim)
 
     def _set_params(self, params: Params) -> None:
         """Live change: both simulations keep their particles (the engine resets them only

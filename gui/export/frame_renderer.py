@@ -31,11 +31,10 @@ from gui.export.video_writer import VideoWriter, encoded_size, format_for_path
 from gui.main_window import pg_background
 from gui.side_by_side import SideBySideView
 from gui.view_2d import Landscape2DView
-from gui.worker import GRID_RESOLUTION, MAX_TRAIL, twin_params
+from gui.worker import MAX_TRAIL, landscape_grid, twin_params
 
 VIEWS = ("2d", "3d", "side-by-side")
 RESOLUTIONS = {"720p": (1280, 720), "1080p": (1920, 1080), "4K": (3840, 2160)}
-GRID_MARGIN = 0.6  #: the app's grid around the memories (gui.worker.SimulationWorker._grid)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,13 +129,13 @@ class Scene:
 
 
 def build_scene(params: Params, view: str) -> Scene:
-    """The simulation(s) ``view`` needs, on the app's grid around the memories."""
+    """The simulation(s) ``view`` needs, on the app's landscape grid around the memories."""
     main = Simulation(params)
     runs = [Run(main)]
     if view == "side-by-side":
         runs.append(Run(main.twin(twin_params(params))))
     uv = main.plane.project(main.memories_host)
-    return Scene(params, runs, Grid.around(uv, margin=GRID_MARGIN, resolution=GRID_RESOLUTION), uv)
+    return Scene(params, runs, landscape_grid(uv, main.memories_host.shape[1]), uv)
 
 
 def record(scene: Scene, frames: int) -> Iterator[Progress]:
