@@ -61,6 +61,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.index = 0
         self._draw_times: list[float] = []
         self._highlight = -1
+        self._in_sight: dict[str, bool] = {}
 
         self.controls = ControlsPanel(list_presets())
         self.controls.setMinimumWidth(330)
@@ -82,7 +83,7 @@ class MainWindow(QtWidgets.QMainWindow):
             dock = QtWidgets.QDockWidget(title, self)
             dock.setObjectName(f"dock-{name}")
             dock.setWidget(widgets[name])
-            dock.visibilityChanged.connect(self._on_dock_shown)
+            dock.visibilityChanged.connect(lambda visible, n=name: self._on_dock_shown(n, visible))
             self.docks[name] = dock
         self._build_menus()
         self._build_status_bar()
@@ -365,12 +366,17 @@ class MainWindow(QtWidgets.QMainWindow):
         self.step_label.setText(f"step {step}{sig}")
         self._count_fps()
 
+    def in_sight(self, dock: str) -> bool:
+        """Whether a dock can be seen now (not closed, not a tab behind another)."""
+        return self._in_sight.get(dock, True)
+
     def _wants(self, dock: str) -> bool:
         """Draw into a view only when it can be seen (every view while the window is hidden:
         tests and export render hidden views)."""
-        return not self.isVisible() or self.docks[dock].widget().isVisible()
+        return not self.isVisible() or self.in_sight(dock)
 
-    def _on_dock_shown(self, visible: bool) -> None:
+    def _on_dock_shown(self, dock: str, visible: bool) -> None:
+        self._in_sight[dock] = visible
         if visible and self.recording is not None:
             self.show_frame(self.recording, self.index)
 

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from PyQt6 import QtCore
+from PyQt6 import QtCore, QtGui, QtWidgets
 
 from engine.params import Params
 from engine.presets import DEFAULT_PRESET, load_preset
@@ -231,3 +231,60 @@ def test_the_image_preset_shows_particles_beside_their_nearest_memory(make_windo
     assert picture.shape[1] >= w and np.isfinite(picture).any()
     # at the end of the run every particle sits on the memory shown beneath it
     np.testing.assert_allclose(main.frame["x"], window.recording.scene.memories[main.nearest], atol=0.05)
+
+
+def _shown(window, qtbot, layout: int):
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    window.menu_actions[f"layout{layout}"].trigger()
+    qtbot.wait(50)
+
+
+def test_keys_switch_layouts_and_drive_the_run(make_window, qtbot):
+    window = make_window(steps=1000)
+    window.worker.send("speed", 1.0)  # the run cannot end between the two presses of space
+    _shown(window, qtbot, 1)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_2)
+    qtbot.waitUntil(lambda: window.in_sight("view2d") and not window.in_sight("side"))
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_1)
+    qtbot.waitUntil(lambda: window.in_sight("side") and not window.in_sight("view2d"))
+    with qtbot.waitSignal(window.worker.playing_changed) as started:
+        qtbot.keyClick(window, QtCore.Qt.Key.Key_Space)
+    assert started.args == [True]
+    with qtbot.waitSignal(window.worker.playing_changed) as stopped:
+        qtbot.keyClick(window, QtCore.Qt.Key.Key_Space)
+    assert stopped.args == [False]
+    first = window.recording
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_R)
+    qtbot.waitUntil(lambda: window.recording is not first and len(window.recording) == 1)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_T)
+    assert window.presenter and QtWidgets.QApplication.instance().font().pointSize() >= 14
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_T)
+    assert not window.presenter
+
+
+def test_mouse_shift_click_adds_and_drag_moves_a_memory(make_window, qtbot):
+    window = make_window()
+    _shown(window, qtbot, 2)
+    view = window.view2d
+    vb = view.getPlotItem().vb
+
+    def widget_pos(x, y):
+        return view.mapFromScene(vb.mapViewToScene(QtCore.QPointF(x, y)))
+
+    qtbot.mouseClick(view.viewport(), QtCore.Qt.MouseButton.LeftButton,
+                     QtCore.Qt.KeyboardModifier.ShiftModifier, widget_pos(0.0, 1.0))
+    qtbot.waitUntil(lambda: window.recording.scene.memories.shape[0] == 3)
+    np.testing.assert_allclose(window.recording.scene.memories[2], [0.0, 1.0], atol=0.1)
+    start, end = widget_pos(1.0, 0.0), widget_pos(1.5, -1.0)
+    qtbot.mousePress(view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=start)
+    for k in range(1, 6):
+        p = start + (end - start) * (k / 5)
+        event = QtGui.QMouseEvent(QtCore.QEvent.Type.MouseMove, QtCore.QPointF(p),
+                                  QtCore.QPointF(view.viewport().mapToGlobal(p)),
+                                  QtCore.Qt.MouseButton.NoButton, QtCore.Qt.MouseButton.LeftButton,
+                                  QtCore.Qt.KeyboardModifier.NoModifier)
+        QtWidgets.QApplication.sendEvent(view.viewport(), event)
+    qtbot.mouseRelease(view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=end)
+    qtbot.waitUntil(lambda: np.allclose(window.recording.scene.memories[1], [1.5, -1.0], atol=0.1))
