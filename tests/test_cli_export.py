@@ -111,3 +111,28 @@ def test_gui_dialog_and_cli_give_the_same_first_frame(qapp, qtbot, tmp_path):
     assert gui_first.shape == (720, 1280, 3)
     assert np.array_equal(gui_first, cli_first)
     assert sorted(p.name for p in (tmp_path / "same_frames").iterdir()) == ["frame_00000.png", "frame_00001.png"]
+
+
+def test_3d_without_any_opengl_is_a_clear_error(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["QT_QPA_PLATFORM"] = "offscreen"  # offscreen Qt with no X display has no OpenGL
+    done = export(*FAST, "--view", "3d", "--out", str(tmp_path / "x.mp4"), "--size", "64x48", env=env)
+    assert done.returncode == 1 and "needs an OpenGL context" in done.stderr
+    assert "Traceback" not in done.stderr and list(tmp_path.iterdir()) == []
+
+
+def test_3d_export_with_no_display_orbits_the_camera(tmp_path):
+    pytest.importorskip("gui.view_3d")
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env["LIBGL_ALWAYS_SOFTWARE"] = "1"
+    still, orbit = tmp_path / "still", tmp_path / "orbit"
+    for out, deg in ((still, "0"), (orbit, "90")):
+        done = export(*FAST, "--set", "steps=1", "--view", "3d", "--out", str(out), "--size", "240x160",
+                      "--fps", "2", "--seconds", "1", "--orbit", deg, "--no-overlays", env=env)
+        assert done.returncode == 0, done.stderr
+    s0, s1 = (decode(still / f"frame_0000{k}.png")[0] for k in (0, 1))
+    o0, o1 = (decode(orbit / f"frame_0000{k}.png")[0] for k in (0, 1))
+    assert s0.shape == (160, 240, 3) and s0.std() > 10 and len(np.unique(s0.reshape(-1, 3), axis=0)) > 50
+    assert np.array_equal(s0, o0)  # the same start
+    # with one step the run ends at frame 1 either way; only the camera differs
+    assert np.abs(o1.astype(int) - s1.astype(int)).mean() > 2

@@ -160,7 +160,12 @@ def _export(args: argparse.Namespace, params, fmt: str) -> int:
     from gui.theme import apply_theme
 
     QtCore.qInstallMessageHandler(_qt_message)
-    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["memscape-export"])
+    app = QtWidgets.QApplication.instance()
+    if app is None:
+        from gui.gl.surface_format import configure_default_format
+
+        configure_default_format()  # as gui/app.py: the GL format must precede the QApplication
+        app = QtWidgets.QApplication(["memscape-export"])
     apply_theme(app, presenter=False)
     try:
         settings = RenderSettings(view=args.view, size=args.size, fps=args.fps, seconds=args.seconds,
