@@ -121,18 +121,15 @@ def test_3d_without_any_opengl_is_a_clear_error(tmp_path):
     assert "Traceback" not in done.stderr and list(tmp_path.iterdir()) == []
 
 
-def test_3d_export_with_no_display_orbits_the_camera(tmp_path):
+def test_3d_export_with_no_display_starts_its_own_xvfb(tmp_path):
     pytest.importorskip("gui.view_3d")
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     env["LIBGL_ALWAYS_SOFTWARE"] = "1"
-    still, orbit = tmp_path / "still", tmp_path / "orbit"
-    for out, deg in ((still, "0"), (orbit, "90")):
-        done = export(*FAST, "--set", "steps=1", "--view", "3d", "--out", str(out), "--size", "240x160",
-                      "--fps", "2", "--seconds", "1", "--orbit", deg, "--no-overlays", env=env)
-        assert done.returncode == 0, done.stderr
-    s0, s1 = (decode(still / f"frame_0000{k}.png")[0] for k in (0, 1))
-    o0, o1 = (decode(orbit / f"frame_0000{k}.png")[0] for k in (0, 1))
-    assert s0.shape == (160, 240, 3) and s0.std() > 10 and len(np.unique(s0.reshape(-1, 3), axis=0)) > 50
-    assert np.array_equal(s0, o0)  # the same start
-    # with one step the run ends at frame 1 either way; only the camera differs
-    assert np.abs(o1.astype(int) - s1.astype(int)).mean() > 2
+    out = tmp_path / "orbit.gif"
+    done = export(*FAST, "--view", "3d", "--out", str(out), "--size", "240x160", "--fps", "2", "--seconds", "1",
+                  "--orbit", "90", env=env)
+    assert done.returncode == 0, done.stderr
+    frames = decode(out)
+    assert len(frames) == 2 and frames[0].shape == (160, 240, 3)
+    assert all(len(np.unique(f.reshape(-1, 3), axis=0)) > 30 for f in frames)  # the surface, not a blank
+    assert np.abs(frames[0].astype(int) - frames[1].astype(int)).mean() > 2

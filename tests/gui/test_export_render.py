@@ -134,3 +134,23 @@ def test_full_disk_is_one_clear_line_and_no_partial_file(themed, params, tmp_pat
         run(export_job(params, RenderSettings(size=(160, 120), fps=2, seconds=1), tmp_path / "c.gif"))
     assert "\n" not in str(info.value)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_3d_orbit_turns_the_camera_and_nothing_else(themed, params):
+    pytest.importorskip("gui.view_3d")
+    from gui.export.frame_renderer import gl_available
+
+    if not gl_available():
+        pytest.skip("no OpenGL context here")
+    one_step = params.replace(steps=1)
+    images = {}
+    for orbit in (0.0, 90.0):
+        r = renderer_for(one_step, view="3d", orbit=orbit, overlays=())
+        try:
+            images[orbit] = [r.render_array(k) for k in range(r.count)]
+        finally:
+            r.close()
+    still, turned = images[0.0], images[90.0]
+    assert still[0].shape == (SMALL[1], SMALL[0], 3) and len(np.unique(still[0].reshape(-1, 3), axis=0)) > 30
+    assert np.array_equal(still[0], turned[0])  # the same first frame: orbit starts at the same azimuth
+    assert np.abs(still[1].astype(int) - turned[1].astype(int)).mean() > 2  # then only the camera differs
