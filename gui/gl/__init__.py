@@ -1,0 +1,1 @@
+"""Our own OpenGL items for the 3D landscape (one item per file) and their small helpers."""

@@ -1,0 +1,116 @@
+"""The energy as a lit, colour-mapped height surface with contour lines (shaders/height_field.*).
+
+The (u, v) grid in [0, 1]^2 and the triangle indices depend only on the grid shape and are
+uploaded once; each frame uploads only the heights, in place. The same height buffer is also
+bound as a buffer texture, from which the vertex shader reads each vertex's neighbours for
+the normal, so normals cost no upload.
+"""
+from __future__ import annotations
+
+import numpy as np
+from OpenGL import GL
+
+from gui.gl.gl_objects import Camera, GLBuffer, LazyGLItem, attribute, set_uniforms
+from gui.shader_loader import load_program
+
+ATTRIBUTES = {"a_uv": 0, "a_z": 1}
+LIGHT_DIRECTION = (-0.45, -0.35, 0.82)  #: towards the light, world coordinates (from above, front left)
+
+
+def grid_uv(shape: tuple[int, int]) -> np.ndarray:
+    """(H*W, 2) float32 (u, v) in [0, 1]^2, row-major: vertex k = row * W + col, u along a row."""
+    h, w = shape
+    u, v = np.meshgrid(np.linspace(0.0, 1.0, w, dtype=np.float32), np.linspace(0.0, 1.0, h, dtype=np.float32))
+    return np.stack([u.ravel(), v.ravel()], axis=1)
+
+
+def grid_triangles(shape: tuple[int, int]) -> np.ndarray:
+    """(6 (H-1)(W-1),) uint32: two triangles per grid cell over the row-major vertices."""
+    h, w = shape
+    k = (np.arange(h - 1)[:, None] * w + np.arange(w - 1)[None, :]).ravel().astype(np.uint32)
+    return np.stack([k, k + 1, k + w, k + 1, k + w + 1, k + w], axis=1).ravel()
+
+
+class HeightFieldItem(LazyGLItem):
+    """``set_data(z (H, W), x_range, y_range)``: heights in world units, row i at y, column j at x."""
+
+    def __init__(self, contour_levels: int = 14):
+        super().__init__()
+        self.contour_levels = contour_levels
+        self.colormap = True  #: viridis by height, else a flat grey
+        self.contours = True
+        self._z: np.ndarray | None = None
+        self._origin = np.zeros(2, np.float32)
+        self._extent = np.ones(2, np.float32)
+        self._z_range = (0.0, 1.0)
+        self._shape: tuple[int, int] | None = None  #: the shape the grid buffers hold
+        self._z_dirty = False
+
+    def set_data(self, z: np.ndarray, x_range: tuple[float, float], y_range: tuple[float, float],
+                 z_range: tuple[float, float] | None = None) -> None:
+        """Heights z (H, W) over [x_range] x [y_range]; ``z_range`` the heights the colour map
+        spans (default: z's min and max)."""
+        z = np.ascontiguousarray(z, dtype=np.float32)
+        if z.ndim != 2 or min(z.shape) < 2:
+            raise ValueError(f"heights must be (H, W) with H, W >= 2, got {z.shape}")
+        self._z = z
+        self._z_dirty = True
+        self._origin = np.array([x_range[0], y_range[0]], np.float32)
+        self._extent = np.array([x_range[1] - x_range[0], y_range[1] - y_range[0]], np.float32)
+        self._z_range = z_range or (float(z.min()), float(z.max()))
+        self.update()
+
+    def create_gl(self) -> None:
+        self.program = load_program("height_field", ATTRIBUTES)
+        self.vao = GL.glGenVertexArrays(1)
+        self.uv, self.heights = GLBuffer(), GLBuffer()
+        self.indices = GLBuffer(GL.GL_ELEMENT_ARRAY_BUFFER)
+        self.height_texture = GL.glGenTextures(1)
+        self._shape = None
+        self._z_dirty = True
+
+    def delete_gl(self) -> None:
+        for buffer in (self.uv, self.heights, self.indices):
+            buffer.release()
+        GL.glDeleteTextures(1, [self.height_texture])
+        GL.glDeleteVertexArrays(1, [self.vao])
+        GL.glDeleteProgram(self.program)
+
+    def _upload(self) -> None:
+        """The grid and indices when the shape changed (once), then the heights in place."""
+        GL.glBindVertexArray(self.vao)
+        if self._shape != self._z.shape:
+            self._shape = self._z.shape
+            self.upload("uv", self.uv, grid_uv(self._shape))
+            self.upload("indices", self.indices, grid_triangles(self._shape))  # recorded in the VAO
+            attribute(ATTRIBUTES["a_uv"], self.uv, 2)
+        self.upload("z", self.heights, self._z)
+        attribute(ATTRIBUTES["a_z"], self.heights, 1)
+        GL.glBindTexture(GL.GL_TEXTURE_BUFFER, self.height_texture)
+        GL.glTexBuffer(GL.GL_TEXTURE_BUFFER, GL.GL_R32F, self.heights.id)
+        self._z_dirty = False
+
+    def draw(self, camera: Camera) -> None:
+        if self._z is None:
+            return
+        if self._z_dirty:
+            self._upload()
+        GL.glEnable(GL.GL_DEPTH_TEST)
+        GL.glDepthMask(GL.GL_TRUE)
+        GL.glDisable(GL.GL_BLEND)
+        GL.glDisable(GL.GL_CULL_FACE)
+        GL.glUseProgram(self.program)
+        GL.glActiveTexture(GL.GL_TEXTURE0)
+        GL.glBindTexture(GL.GL_TEXTURE_BUFFER, self.height_texture)
+        h, w = self._shape
+        light = np.asarray(LIGHT_DIRECTION, np.float32)
+        set_uniforms(self.program, u_modelview=camera.modelview, u_projection=camera.projection,
+                     u_origin=self._origin, u_extent=self._extent, u_size=np.array([w, h], np.float32),
+                     u_heights=0, u_z_range=np.asarray(self._z_range, np.float32),
+                     u_levels=float(self.contour_levels), u_eye=camera.eye,
+                     u_light=light / np.linalg.norm(light), u_colormap=float(self.colormap),
+                     u_contours=float(self.contours), u_pixel_scale=camera.pixel_scale)
+        GL.glBindVertexArray(self.vao)
+        GL.glDrawElements(GL.GL_TRIANGLES, 6 * (h - 1) * (w - 1), GL.GL_UNSIGNED_INT, None)
+        GL.glBindVertexArray(0)
+        GL.glUseProgram(0)

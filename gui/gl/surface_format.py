@@ -1,0 +1,27 @@
+"""The default OpenGL surface format; ``gui/app.py`` calls :func:`configure_default_format`
+before the QApplication exists (Qt reads both settings only then)."""
+from __future__ import annotations
+
+from PyQt6 import QtCore, QtGui
+
+GL_VERSION = (3, 3)  #: core profile 3.3 (GLSL 330): what macOS offers, and pyqtgraph 0.14's GLViewWidget binds a VAO for it
+SAMPLES = 4  #: multisampling for the surface's silhouette and the sprites' edges
+
+
+def surface_format() -> QtGui.QSurfaceFormat:
+    """Core profile 3.3 with a 24-bit depth buffer, an 8-bit stencil and 4x multisampling."""
+    fmt = QtGui.QSurfaceFormat()
+    fmt.setRenderableType(QtGui.QSurfaceFormat.RenderableType.OpenGL)
+    fmt.setVersion(*GL_VERSION)
+    fmt.setProfile(QtGui.QSurfaceFormat.OpenGLContextProfile.CoreProfile)
+    fmt.setDepthBufferSize(24)
+    fmt.setStencilBufferSize(8)
+    fmt.setSamples(SAMPLES)
+    return fmt
+
+
+def configure_default_format() -> None:
+    """Set :func:`surface_format` as every context's default, and share contexts so a 3D dock
+    that floats or re-docks keeps its context (Qt then never re-creates it on reparenting)."""
+    QtCore.QCoreApplication.setAttribute(QtCore.Qt.ApplicationAttribute.AA_ShareOpenGLContexts, True)
+    QtGui.QSurfaceFormat.setDefaultFormat(surface_format())

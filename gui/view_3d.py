@@ -1,0 +1,220 @@
+"""``Landscape3DView``: the energy landscape as a lit 3D surface with particles, their
+trails and the memories as pins; an orbiting camera; and offscreen frames of an exact size.
+
+It takes plain NumPy arrays and does only display transforms: the energy is clipped to
+[min, 92nd percentile] (as the 2D view does, so the wells stay readable) and scaled into a
+box of height ``BOX_HEIGHT``; x and y are centred and scaled so the longer side spans [-1, 1].
+Data is kept on the CPU side by the ``set_*`` methods and handed to the GL items just before a
+frame is drawn, so the order of the ``set_*`` calls does not matter.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph.opengl as gl
+from OpenGL import GL
+from PyQt6 import QtCore, QtGui, QtOpenGL
+
+from gui.gl.height_field_item import HeightFieldItem
+from gui.gl.particles_item import ParticlesItem
+from gui.gl.pins_item import PinsItem
+from gui.gl.trails_item import TrailsItem, shown_steps
+
+BOX_HEIGHT = 0.5  #: world height of the clipped energy range (the longer side spans 2)
+CLIP_PERCENTILE = 92.0  #: energies above this percentile of the map are shown flat at the top
+BACKGROUND = (24, 26, 31)
+DEFAULT_COLOR = (0.92, 0.92, 0.92, 0.9)  #: particles when no colours are given
+LAYERS_3D = ("colormap", "contours", "trails", "memories", "particles")  #: 2D-only layers are ignored
+
+
+def display_range(energy: np.ndarray) -> tuple[float, float]:
+    """(lo, hi): the finite minimum and the CLIP_PERCENTILE-th percentile (hi > lo)."""
+    finite = energy[np.isfinite(energy)]
+    if finite.size == 0:
+        return 0.0, 1.0
+    lo, hi = float(finite.min()), float(np.percentile(finite, CLIP_PERCENTILE))
+    return lo, hi if hi > lo else lo + 1.0
+
+
+def scaled_heights(energy: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """World height BOX_HEIGHT * clip((E - lo) / (hi - lo), 0, 1); not finite -> the top."""
+    t = np.clip((np.asarray(energy, np.float64) - lo) / (hi - lo), 0.0, 1.0)
+    return (BOX_HEIGHT * np.where(np.isfinite(t), t, 1.0)).astype(np.float32)
+
+
+def bilinear(field: np.ndarray, x_range, y_range, xy: np.ndarray) -> np.ndarray:
+    """The (H, W) field (row i at y_i, column j at x_j, evenly spaced over the ranges)
+    linearly interpolated at the points xy (..., 2), clamped to the grid."""
+    h, w = field.shape
+    fx = np.clip((xy[..., 0] - x_range[0]) / (x_range[1] - x_range[0]) * (w - 1), 0, w - 1)
+    fy = np.clip((xy[..., 1] - y_range[0]) / (y_range[1] - y_range[0]) * (h - 1), 0, h - 1)
+    fx = np.nan_to_num(fx)
+    fy = np.nan_to_num(fy)
+    j0 = np.minimum(fx.astype(int), w - 2)
+    i0 = np.minimum(fy.astype(int), h - 2)
+    ax, ay = fx - j0, fy - i0
+    top = field[i0, j0] * (1 - ax) + field[i0, j0 + 1] * ax
+    bottom = field[i0 + 1, j0] * (1 - ax) + field[i0 + 1, j0 + 1] * ax
+    return top * (1 - ay) + bottom * ay
+
+
+class Landscape3DView(gl.GLViewWidget):
+    """The 3D landscape. Mouse: drag to orbit, wheel to zoom, Ctrl+drag to pan."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setBackgroundColor(BACKGROUND)
+        self.setMinimumSize(200, 150)
+        self.surface = HeightFieldItem()
+        self.trails = TrailsItem()
+        self.pins = PinsItem()
+        self.particles = ParticlesItem()
+        for item in (self.surface, self.trails, self.pins, self.particles):
+            self.addItem(item)  # drawn in this order: translucent things after the surface
+        self.setCameraPosition(pos=QtGui.QVector3D(0.0, 0.0, 0.3 * BOX_HEIGHT), distance=3.2,
+                               elevation=38.0, azimuth=45.0)
+        self._map: tuple[np.ndarray, tuple, tuple] | None = None  # heights (world), x_range, y_range
+        self._energy_range = (0.0, 1.0)
+        self._particles: tuple[np.ndarray, np.ndarray | None, np.ndarray | None] | None = None
+        self._trails: tuple[np.ndarray, np.ndarray | None] | None = None
+        self._memories: tuple[np.ndarray, np.ndarray | None] | None = None
+        self._stale = set()
+
+    # -- data (plain NumPy, data coordinates) --------------------------------------------
+    def set_landscape(self, z: np.ndarray, x_range: tuple[float, float], y_range: tuple[float, float]) -> None:
+        """Energy map z (H, W): row i at y, column j at x, evenly spaced over the ranges."""
+        z = np.asarray(z, dtype=np.float64)
+        self._energy_range = display_range(z)
+        self._map = (scaled_heights(z, *self._energy_range), tuple(map(float, x_range)), tuple(map(float, y_range)))
+        self._changed("landscape", "particles", "trails", "memories")
+
+    def set_particles(self, xy: np.ndarray, z: np.ndarray | None = None, colors: np.ndarray | None = None) -> None:
+        """Particles at xy (N, 2) with energies z (N,) (None: on the surface) and RGBA colours
+        (N, 4) in [0, 1] (None: light grey); the trails take the same colours."""
+        self._particles = (np.asarray(xy, np.float64).reshape(-1, 2),
+                           None if z is None else np.asarray(z, np.float64).ravel(),
+                           None if colors is None else np.asarray(colors, np.float32).reshape(-1, 4))
+        self._changed("particles", "trails")
+
+    def set_trails(self, trails: np.ndarray, z: np.ndarray | None = None) -> None:
+        """Trajectories (T, N, 2), oldest first, with energies z (T, N) (None: on the surface)."""
+        trails = np.asarray(trails, np.float64)
+        self._trails = (trails.reshape(len(trails), -1, 2), None if z is None else np.asarray(z, np.float64))
+        self._changed("trails")
+
+    def set_memories(self, xy: np.ndarray, z: np.ndarray | None = None) -> None:
+        """Memories at xy (M, 2) as pins standing at energy z (M,) (None: on the surface)."""
+        self._memories = (np.asarray(xy, np.float64).reshape(-1, 2), None if z is None else np.asarray(z, np.float64))
+        self._changed("memories")
+
+    def set_layer_visible(self, name: str, on: bool) -> None:
+        """Show or hide one of LAYERS_3D (the 2D view's other layers, like arrows, do nothing here)."""
+        if name in ("colormap", "contours"):
+            setattr(self.surface, name, bool(on))
+        elif name in LAYERS_3D:
+            {"trails": self.trails, "memories": self.pins, "particles": self.particles}[name].setVisible(on)
+        self.update()
+
+    def set_orbit(self, azimuth_deg: float, elevation_deg: float | None = None) -> None:
+        """Turn the camera to ``azimuth_deg`` around the vertical axis (and tilt it)."""
+        self.setCameraPosition(azimuth=float(azimuth_deg), elevation=elevation_deg)
+
+    def _changed(self, *what: str) -> None:
+        self._stale.update(what)
+        self.update()
+
+    # -- hand the data to the items, just before drawing -----------------------------------
+    def _world_xy(self, xy: np.ndarray) -> np.ndarray:
+        """Data (x, y) -> world: centred on the map, the longer side spanning [-1, 1]."""
+        _, xr, yr = self._map
+        centre = np.array([(xr[0] + xr[1]) / 2, (yr[0] + yr[1]) / 2])
+        scale = 2.0 / max(xr[1] - xr[0], yr[1] - yr[0])
+        return (xy - centre) * scale
+
+    def _world(self, xy: np.ndarray, energy: np.ndarray | None) -> np.ndarray:
+        """(..., 3) world points: at height ``energy`` (display-scaled) or on the surface."""
+        heights, xr, yr = self._map
+        if energy is None:
+            z = bilinear(heights, xr, yr, xy)
+        else:
+            z = scaled_heights(energy, *self._energy_range)
+        return np.concatenate([self._world_xy(xy), z[..., None]], axis=-1).astype(np.float32)
+
+    def _colors(self, n: int) -> np.ndarray:
+        """(n, 4) RGBA: the particles' colours when there are n of them, else DEFAULT_COLOR."""
+        given = None if self._particles is None else self._particles[2]
+        if given is not None and len(given) == n:
+            return given
+        return np.broadcast_to(np.float32(DEFAULT_COLOR), (n, 4))
+
+    def _sync(self) -> None:
+        """Hand what changed since the last frame to the items (no GL here)."""
+        if self._map is None or not self._stale:
+            return
+        stale, self._stale = self._stale, set()
+        if "landscape" in stale:
+            heights, xr, yr = self._map
+            (x0, y0), (x1, y1) = self._world_xy(np.array([[xr[0], yr[0]], [xr[1], yr[1]]]))
+            self.surface.set_data(heights, (x0, x1), (y0, y1), (0.0, BOX_HEIGHT))
+        if self._particles is not None and "particles" in stale:
+            xy, energy, _ = self._particles
+            self.particles.set_data(self._world(xy, energy), self._colors(len(xy)))
+        if self._trails is not None and "trails" in stale:
+            trails, energy = self._trails
+            keep = shown_steps(*trails.shape[:2])
+            self.trails.set_data(self._world(trails[keep], None if energy is None else energy[keep]),
+                                 self._colors(trails.shape[1]))
+        if self._memories is not None and "memories" in stale:
+            self.pins.set_data(self._world(*self._memories))
+
+    # -- drawing ---------------------------------------------------------------------------
+    def initializeGL(self) -> None:
+        super().initializeGL()
+        self.context().aboutToBeDestroyed.connect(self._release_gl)
+
+    def _release_gl(self) -> None:
+        """The context is going away (the widget is closing or moving window): free what the
+        items made in it; they make everything again in the next context."""
+        self.makeCurrent()
+        for item in self.items:
+            item.release_gl()
+        self.doneCurrent()
+
+    def paintGL(self) -> None:
+        self._sync()
+        super().paintGL()
+
+    def render_image(self, width: int, height: int) -> QtGui.QImage:
+        """The current scene drawn offscreen into a ``width`` x ``height`` framebuffer object
+        (multisampled), as an opaque RGB32 QImage of exactly that size; nothing is shown.
+        Feed the data first, then call this once per frame (it draws by itself)."""
+        self._ensure_context()
+        self.makeCurrent()
+        try:
+            fmt = QtOpenGL.QOpenGLFramebufferObjectFormat()
+            fmt.setAttachment(QtOpenGL.QOpenGLFramebufferObject.Attachment.CombinedDepthStencil)
+            fmt.setSamples(self.format().samples() if self.format().samples() > 0 else 0)
+            fbo = QtOpenGL.QOpenGLFramebufferObject(int(width), int(height), fmt)
+            if not fbo.bind():
+                raise RuntimeError(f"cannot bind a {width}x{height} framebuffer object")
+            try:
+                GL.glViewport(0, 0, int(width), int(height))
+                self._sync()
+                self.paint(region=(0, 0, width, height), viewport=(0, 0, width, height))
+                image = fbo.toImage()
+            finally:
+                fbo.release()
+                del fbo
+        finally:
+            self.doneCurrent()
+        return image.convertToFormat(QtGui.QImage.Format.Format_RGB32)
+
+    def _ensure_context(self) -> None:
+        """A widget never shown has no GL context yet: show it off screen to make one."""
+        if self.isValid():
+            return
+        if self.parentWidget() is None:
+            self.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+            self.show()
+        self.grabFramebuffer()  # initialises the context of a widget in a hidden window
+        if not self.isValid():
+            raise RuntimeError("no OpenGL context for the 3D view (needs a display or Xvfb)")
