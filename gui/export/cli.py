@@ -24,14 +24,14 @@ from typing import Iterator
 
 from engine.params import BACKENDS, MODELS, PRECISIONS, SAMPLERS, SCHEDULES
 from engine.presets import DEFAULT_PRESET
+from gui.export.settings import OVERLAYS, RESOLUTIONS, VIEWS, RenderSettings
 
-VIEW_CHOICES = ("2d", "3d", "side-by-side")
 EXIT_FAILED, EXIT_USAGE = 1, 2
 
 
 def _size(text: str) -> tuple[int, int]:
     """'1280x720' -> (1280, 720); also the names 720p, 1080p and 4K."""
-    named = {"720p": (1280, 720), "1080p": (1920, 1080), "4k": (3840, 2160)}
+    named = {name.lower(): size for name, size in RESOLUTIONS.items()}
     if text.lower() in named:
         return named[text.lower()]
     w, sep, h = text.lower().partition("x")
@@ -59,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"built-in preset name or path to a preset .toml (default: {DEFAULT_PRESET})")
     parser.add_argument("--out", required=True, metavar="FILE.mp4|FILE.gif|FOLDER",
                         help="video to write: .mp4 (H.264), .gif, or a folder name for PNG frames")
-    parser.add_argument("--view", choices=VIEW_CHOICES, default="2d", help="which view to film (default: 2d)")
+    parser.add_argument("--view", choices=VIEWS, default="2d", help="which view to film (default: 2d)")
     parser.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH",
                         help="frame size in pixels, or 720p/1080p/4K (default: 1280x720)")
     parser.add_argument("--fps", type=_positive, default=30.0, help="frames per second (default: 30)")
@@ -135,27 +135,35 @@ def headless_display(view: str) -> Iterator[None]:
 def run(args: argparse.Namespace) -> int:
     from engine.cli.simulate import build_params
     from engine.params import ParamError
-    from gui.export.video_writer import ExportError, format_for_path
+    from gui.export.video_writer import ExportError, encoded_size, format_for_path
 
     try:
         params = build_params(args)
         fmt = format_for_path(args.out)
+        settings = RenderSettings(view=args.view, size=encoded_size(fmt, args.size), fps=args.fps,
+                                  seconds=args.seconds, title=args.title,
+                                  overlays=OVERLAYS if args.overlays else (), orbit=args.orbit)
     except (ParamError, ExportError, ValueError) as exc:
         return _fail(str(exc), EXIT_USAGE)
     try:
         with headless_display(args.view):
-            return _export(args, params, fmt)
+            code = _export(args.out, params, fmt, settings)
     except RuntimeError as exc:
         return _fail(str(exc), EXIT_FAILED)
+    if code == 0:
+        w, h = settings.size
+        print(f"wrote {args.out}: {settings.frame_count} frames, {w}x{h}, {settings.fps:g} fps ({settings.view} view)")
+    return code
 
 
-def _export(args: argparse.Namespace, params, fmt: str) -> int:
+def _export(out: str, params, fmt: str, settings: RenderSettings) -> int:
+    """Make the QApplication as the app does (GL format first, the normal theme) and run the
+    export job with a progress line."""
     from PyQt6 import QtCore, QtWidgets
 
     from engine.backend import BackendError
     from engine.simulation import DivergenceError
-    from gui.export.overlays import OVERLAYS
-    from gui.export.frame_renderer import RenderSettings, check_view_possible, export_job
+    from gui.export.frame_renderer import check_view_possible, export_job
     from gui.export.video_writer import ExportError
     from gui.theme import apply_theme
 
@@ -167,16 +175,10 @@ def _export(args: argparse.Namespace, params, fmt: str) -> int:
         configure_default_format()  # as gui/app.py: the GL format must precede the QApplication
         app = QtWidgets.QApplication(["memscape-export"])
     apply_theme(app, presenter=False)
-    try:
-        settings = RenderSettings(view=args.view, size=args.size, fps=args.fps, seconds=args.seconds,
-                                  title=args.title, overlays=OVERLAYS if args.overlays else (),
-                                  orbit=args.orbit)
-    except ValueError as exc:
-        return _fail(str(exc), EXIT_USAGE)
     bar = ProgressLine()
     try:
-        check_view_possible(args.view)
-        for progress in export_job(params, settings, args.out, fmt):
+        check_view_possible(settings.view)
+        for progress in export_job(params, settings, out, fmt):
             bar.update(*progress)
     except DivergenceError as exc:
         return _fail(f"the simulation diverged at {exc}", EXIT_FAILED, bar)
@@ -185,8 +187,6 @@ def _export(args: argparse.Namespace, params, fmt: str) -> int:
     except KeyboardInterrupt:
         return _fail("interrupted; nothing was written", EXIT_FAILED, bar)
     bar.finish()
-    w, h = args.size
-    print(f"wrote {args.out}: {settings.frame_count} frames, {w}x{h}, {args.fps:g} fps ({args.view} view)")
     return 0
 
 

@@ -16,7 +16,7 @@ from typing import Iterator
 from PyQt6 import QtCore, QtWidgets
 
 from engine.params import Params
-from gui.export.frame_renderer import Progress
+from gui.export.settings import Progress
 from gui.export.runner import ExportRunner
 
 FILTERS = {"npz": "Trajectory, as simulate writes it (*.npz)", "csv": "CSV table, one row per step and particle (*.csv)"}

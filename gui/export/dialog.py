@@ -14,8 +14,8 @@ from pathlib import Path
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from engine.params import Params
-from gui.export.frame_renderer import RESOLUTIONS, RenderSettings, export_job, gl_available
-from gui.export.overlays import OVERLAYS
+from gui.export.frame_renderer import export_job, gl_available
+from gui.export.settings import OVERLAYS, RESOLUTIONS, RenderSettings
 from gui.export.runner import ExportRunner
 
 FORMAT_LABELS = {"mp4": "MP4 video (H.264)", "gif": "Animated GIF", "png": "PNG sequence (folder)"}

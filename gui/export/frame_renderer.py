@@ -1,8 +1,7 @@
 """Render the frames of an exported video: the one code path of the GUI dialog and the CLI.
 
-A run is simulated once and kept whole (:func:`record`); then frame k of a video of
-F frames shows step s_k = floor(k * T / (F - 1) + 1/2) of the T-step run, so the
-first frame is the initial noise and the last the end state. The views are the
+A run is simulated once and kept whole (:func:`record`); frame k of the video shows
+step :func:`gui.export.settings.frame_steps` of it. The views are the
 app's own widgets (:class:`gui.view_2d.Landscape2DView`, the side-by-side pair,
 :class:`gui.view_3d.Landscape3DView`), built hidden at exactly the asked size and
 drawn into a QImage, with the overlays on top.
@@ -16,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any, Iterator, NamedTuple
+from typing import Any, Iterator
 
 import numpy as np
 import pyqtgraph as pg
@@ -26,59 +25,13 @@ from engine.landscape import Grid
 from engine.params import Params
 from engine.simulation import Simulation
 from gui import theme
-from gui.export.overlays import OVERLAYS, OverlayText, band_heights, draw_overlays, params_readout, step_readout
+from gui.export.overlays import OverlayText, band_heights, draw_overlays, params_readout, step_readout
+from gui.export.settings import Progress, RenderSettings, frame_steps
 from gui.export.video_writer import VideoWriter, encoded_size, format_for_path
 from gui.main_window import pg_background
 from gui.side_by_side import SideBySideView
 from gui.view_2d import Landscape2DView
 from gui.worker import MAX_TRAIL, landscape_grid, twin_params
-
-VIEWS = ("2d", "3d", "side-by-side")
-RESOLUTIONS = {"720p": (1280, 720), "1080p": (1920, 1080), "4K": (3840, 2160)}
-
-
-@dataclasses.dataclass(frozen=True)
-class RenderSettings:
-    """What a video looks like; the CLI's options and the dialog's fields map onto these."""
-
-    view: str = "2d"
-    size: tuple[int, int] = RESOLUTIONS["720p"]  #: (width, height) in pixels
-    fps: float = 30.0
-    seconds: float = 5.0
-    title: str = ""
-    overlays: tuple[str, ...] = OVERLAYS  #: which of the title (if any), "params", "step" to draw
-    orbit: float = 0.0  #: 3D camera turn in degrees per second of video
-    azimuth: float = 45.0  #: 3D camera azimuth of the first frame, degrees
-    presenter: bool = False  #: the app's high-contrast presenter theme
-
-    def __post_init__(self) -> None:
-        if self.view not in VIEWS:
-            raise ValueError(f"view: {self.view!r} is not one of {', '.join(VIEWS)}")
-        if not (self.fps > 0 and self.seconds > 0):
-            raise ValueError("fps and seconds must be positive")
-        unknown = set(self.overlays) - set(OVERLAYS)
-        if unknown:
-            raise ValueError(f"overlays: unknown {sorted(unknown)}; expected some of {', '.join(OVERLAYS)}")
-        if min(self.size) < 16:
-            raise ValueError(f"size {self.size[0]}x{self.size[1]} is too small (at least 16x16)")
-
-    @property
-    def frame_count(self) -> int:
-        """round(fps * seconds) frames, at least two (the start and the end of the run)."""
-        return max(2, round(self.fps * self.seconds))
-
-
-def frame_steps(frames: int, steps: int) -> np.ndarray:
-    """The step frame k shows: floor(k * steps / (frames - 1) + 1/2), k = 0..frames-1."""
-    k = np.arange(frames)
-    return np.floor(k * steps / (frames - 1) + 0.5).astype(int)
-
-
-class Progress(NamedTuple):
-    phase: str  #: "simulating" or "rendering"
-    done: int
-    total: int
-
 
 @dataclasses.dataclass
 class Run:

@@ -13,8 +13,6 @@ from PyQt6 import QtCore, QtGui
 
 from engine.params import Params
 
-OVERLAYS = ("title", "params", "step")
-
 
 @dataclasses.dataclass(frozen=True)
 class OverlayText:

@@ -12,7 +12,7 @@ from typing import Iterator
 
 from PyQt6 import QtCore, QtWidgets
 
-from gui.export.frame_renderer import Progress
+from gui.export.settings import Progress
 
 TICK_SECONDS = 0.03
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from engine.presets import load_preset
-from gui.export.frame_renderer import (FrameRenderer, RenderSettings, build_scene, export_job, frame_steps,
-                                       record)
+from gui.export.frame_renderer import FrameRenderer, build_scene, export_job, record
+from gui.export.settings import RenderSettings, frame_steps
 from gui.export.video_writer import ExportError
 
 SMALL = (192, 144)
