@@ -135,3 +135,12 @@ def test_format_from_path_and_bad_frames(tmp_path):
         with VideoWriter(tmp_path / "y.mp4", "mp4", (96, 64), 10) as w:
             w.write(np.zeros((64, 96, 3), np.float32))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_encoder_is_named(tmp_path, monkeypatch):
+    from gui.export import video_writer
+
+    monkeypatch.setitem(video_writer.ENCODERS, "mp4", "no-such-h264")
+    with pytest.raises(ExportError, match="no 'no-such-h264' encoder"):
+        VideoWriter(tmp_path / "x.mp4", "mp4", (96, 64), 10)
+    assert list(tmp_path.iterdir()) == []
