@@ -227,6 +227,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def _set_layer(self, name: str, on: bool) -> None:
         self.view2d.set_layer_visible(name, on)
         self.side.set_layer_visible(name, on)
+        if hasattr(self.view3d, "set_layer_visible"):
+            self.view3d.set_layer_visible(name, on)
 
     # -- user actions -------------------------------------------------------------
     def _on_changed(self, changes: dict) -> None:
@@ -407,12 +409,14 @@ class MainWindow(QtWidgets.QMainWindow):
         view.set_particles(snap.uv, trail)
 
     def _draw_3d(self, snap: Snapshot, trail: np.ndarray, memories_uv: np.ndarray) -> None:
+        """Particles, trails and memory pins sit on the surface (z None): for data with D > 2 a
+        particle's own energy is not the energy of its projection on the plane."""
         view = self.view3d
         if not hasattr(view, "set_landscape"):
             return
         land = snap.landscape
         view.set_landscape(land["energy"], (land["x"][0], land["x"][-1]), (land["y"][0], land["y"][-1]))
-        view.set_particles(snap.uv, snap.frame["energy"], theme.particle_colors(len(snap.uv)) / 255.0)
+        view.set_particles(snap.uv, None, theme.particle_colors(len(snap.uv)) / 255.0)
         view.set_trails(trail)
         view.set_memories(memories_uv)
 

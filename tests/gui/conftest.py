@@ -15,6 +15,14 @@ import pytest
 os.environ.setdefault("LIBGL_ALWAYS_SOFTWARE", "1")
 
 
+def pytest_configure(config):
+    """The app's OpenGL surface format must be the default before pytest-qt makes the
+    QApplication (Qt reads it only then)."""
+    from gui.gl.surface_format import configure_default_format
+
+    configure_default_format()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_settings(tmp_path, monkeypatch):
     from PyQt6 import QtCore
