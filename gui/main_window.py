@@ -62,6 +62,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._draw_times: list[float] = []
         self._highlight = -1
         self._in_sight: dict[str, bool] = {}
+        self._redraw = QtCore.QTimer(self, singleShot=True, interval=0)
+        self._redraw.timeout.connect(self._draw_again)
 
         self.controls = ControlsPanel(list_presets())
         self.controls.setMinimumWidth(330)
@@ -379,7 +381,11 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _on_dock_shown(self, dock: str, visible: bool) -> None:
         self._in_sight[dock] = visible
-        if visible and self.recording is not None:
+        if visible:
+            self._redraw.start()  # one redraw for all the docks a layout change shows
+
+    def _draw_again(self) -> None:
+        if self.recording is not None:
             self.show_frame(self.recording, self.index)
 
     def _on_new_scene(self, recording: Recording) -> None:
