@@ -68,8 +68,8 @@ class Landscape3DView(gl.GLViewWidget):
         self.trails = TrailsItem()
         self.pins = PinsItem()
         self.particles = ParticlesItem()
-        for item in (self.surface, self.trails, self.pins, self.particles):
-            self.addItem(item)  # drawn in this order: translucent things after the surface
+        for item in (self.surface, self.trails, self.particles, self.pins):
+            self.addItem(item)  # drawn in this order: the surface first, the pins over the crowd
         self.setCameraPosition(pos=QtGui.QVector3D(0.0, 0.0, 0.3 * BOX_HEIGHT), distance=3.2,
                                elevation=38.0, azimuth=45.0)
         self._map: tuple[np.ndarray, tuple, tuple] | None = None  # heights (world), x_range, y_range

@@ -90,8 +90,9 @@ class Camera:
 
     @property
     def pixel_scale(self) -> float:
-        """Sizes in pixels are given for a 720-pixel-high view and scale with the height (4K export)."""
-        return self.viewport[1] / 720.0
+        """Sizes in pixels are given for a 720-pixel-high view and grow with the height (4K
+        export); small views keep at least 0.6 of them so lines and sprites stay visible."""
+        return max(self.viewport[1] / 720.0, 0.6)
 
 
 class LazyGLItem(GLGraphicsItem.GLGraphicsItem):

@@ -11,8 +11,8 @@ from gui.gl.sprite_batch import SpriteBatch
 class PinsItem(LazyGLItem):
     """``set_data(bases (M, 3) world)``: a pin of ``height`` world units on each base point."""
 
-    def __init__(self, height: float = 0.22, color=(1.0, 0.31, 0.31, 1.0), stem_px: float = 3.0,
-                 head_px: float = 15.0):
+    def __init__(self, height: float = 0.3, color=(1.0, 0.31, 0.31, 1.0), stem_px: float = 3.5,
+                 head_px: float = 18.0):
         super().__init__()
         self.height, self.stem_px, self.head_px = height, stem_px, head_px
         self.color = np.asarray(color, np.float32)

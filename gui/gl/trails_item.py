@@ -18,15 +18,15 @@ def shown_steps(steps: int, particles: int, max_segments: int = MAX_SEGMENTS) ->
 
 
 def fade(count: int) -> np.ndarray:
-    """(count,) opacity by age, oldest first: ((k + 1) / count)^1.5, so the newest is 1."""
-    return ((np.arange(count) + 1.0) / count) ** 1.5
+    """(count,) opacity by age, oldest first: (k + 1) / count, so the newest is 1."""
+    return (np.arange(count) + 1.0) / count
 
 
 class TrailsItem(LazyGLItem):
     """``set_data(paths (T, N, 3) world, oldest first, colors (N, 4))``; the view repaints.
     The caller picks the steps to draw (:func:`shown_steps`) before computing their points."""
 
-    def __init__(self, width_px: float = 2.6, lift: float = 0.012, opacity: float = 0.85):
+    def __init__(self, width_px: float = 3.0, lift: float = 0.012, opacity: float = 0.9):
         super().__init__()
         self.width_px, self.lift, self.opacity = width_px, lift, opacity
         self._records = np.zeros((0, 14), np.float32)
