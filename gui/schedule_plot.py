@@ -18,7 +18,7 @@ class SchedulePlot(pg.PlotWidget):
         self.addItem(self.curve)
         self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen(255, 210, 0, width=2))
         self.addItem(self.cursor)
-        self.note = pg.TextItem(anchor=(0.5, 0.5), color=(220, 220, 220))
+        self.note = pg.TextItem(anchor=(1.0, 1.0), color=(220, 220, 220))
         self.addItem(self.note)
         self.sigmas = np.zeros(0)
 
@@ -28,13 +28,13 @@ class SchedulePlot(pg.PlotWidget):
             self.sigmas = np.zeros(0)
             self.curve.setData([], [])
             self.note.setText("associative memory: no noise schedule, valid for every t >= 0")
-            self.note.setPos(0, 0)
+            self.note.setPos(1, 0)
             return
         self.sigmas = np.asarray(sigmas, dtype=np.float64)
         positive = self.sigmas > 0  # log axis: the final sigma = 0 is shown by the note
         steps = np.arange(len(self.sigmas))
         self.curve.setData(steps[positive], self.sigmas[positive])
-        self.note.setText("" if positive.all() else f"sigma_{len(self.sigmas) - 1} = 0")
+        self.note.setText("" if positive.all() else f"then sigma_{len(self.sigmas) - 1} = 0")
         if not positive.all() and positive.any():
             self.note.setPos(len(self.sigmas) - 1, np.log10(self.sigmas[positive].min()))
         self.autoRange()
