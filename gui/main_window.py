@@ -62,6 +62,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._draw_times: list[float] = []
         self._highlight = -1
         self._in_sight: dict[str, bool] = {}
+        self._labels_key: tuple = ()
         self._redraw = QtCore.QTimer(self, singleShot=True, interval=0)
         self._redraw.timeout.connect(self._draw_again)
 
@@ -353,6 +354,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.energy.set_history(steps, energy, "E_sigma(x)" if main.model == "diffusion" else "energy")
         self.schedule.set_step(int(main.frame["step"]))
         am_i, dm_i = (1, 0) if main.model == "diffusion" else (0, 1)
+        self._update_labels(recording[index][am_i], recording[index][dm_i], scene.memories.shape[1] != 2)
         for i, view, trace in ((am_i, self.side.am, self.side.am_energy), (dm_i, self.side.dm, self.side.dm_energy)):
             if self._wants("side"):
                 s_steps, s_trail, s_energy = recording.history(index, i)
@@ -391,20 +393,25 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_new_scene(self, recording: Recording) -> None:
         scene = recording.scene
         self.device_label.setText(scene.device)
-        self.schedule.set_sigmas(scene.sigmas if scene.sigmas is not None else scene.twin_sigmas)
         self.view2d.editable = scene.memories.shape[1] == 2
-        names = {recording[0][0].model: "main", recording[0][1].model: "twin"}
-        am = next(m for m in names if m != "diffusion") if len(names) > 1 else recording[0][0].model
-        beta = f", beta = {scene.params.beta:g}" if am == "modern" else ""
-        self.side.set_titles(f"Associative memory ({am}{beta})",
-                             f"Diffusion ({scene.params.sampler}, {scene.params.schedule})")
-        self.view2d.setTitle(f"{self.preset}: {scene.params.model}"
-                             + ("" if scene.memories.shape[1] == 2 else " (plane of the principal components)"))
         if scene.image_shape is not None:
             self.docks["images"].raise_()
         else:
             self.images.show_message("these memories are points, not images: the 'letters' preset shows "
                                      "each particle as an image beside its nearest memory")
+
+    def _update_labels(self, am: Snapshot, dm: Snapshot, plane: bool) -> None:
+        """Titles and the schedule plot follow live parameter changes (redrawn only on change)."""
+        key = (id(am.params), id(dm.params), id(dm.sigmas))
+        if key == self._labels_key:
+            return
+        self._labels_key = key
+        beta = f", beta = {am.params.beta:g}" if am.model == "modern" else ""
+        self.side.set_titles(f"Associative memory ({am.model}{beta})",
+                             f"Diffusion ({dm.params.sampler}, {dm.params.schedule})")
+        self.view2d.setTitle(f"{self.preset}: {self.params.model}"
+                             + (" (plane of the principal components)" if plane else ""))
+        self.schedule.set_sigmas(dm.sigmas)
 
     def _draw_landscape(self, view: Landscape2DView, snap: Snapshot, trail: np.ndarray,
                         memories_uv: np.ndarray) -> None:

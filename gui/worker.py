@@ -54,6 +54,8 @@ class Snapshot:
     """One simulation at one step, ready to draw (all host arrays)."""
 
     model: str
+    params: Params  #: the parameters this step ran with
+    sigmas: np.ndarray | None  #: the diffusion schedule this step belongs to (None for an AM)
     frame: dict[str, Any]  #: the engine's frame
     uv: np.ndarray  #: (N, 2) particles on the landscape plane
     landscape: dict[str, np.ndarray]  #: engine.landscape.energy_map at this step
@@ -62,14 +64,12 @@ class Snapshot:
 
 @dataclasses.dataclass(frozen=True)
 class Scene:
-    """What stays fixed during one recording: memories, their plane coordinates, the
-    schedules, image shape and the backend's name."""
+    """What stays fixed during one recording: memories, their plane coordinates, image
+    shape, the backend's name and the landscape grid."""
 
-    params: Params
+    params: Params  #: the parameters the recording started with
     memories: np.ndarray
     memories_uv: np.ndarray
-    sigmas: np.ndarray | None
-    twin_sigmas: np.ndarray | None
     image_shape: tuple[int, int] | None
     device: str
     grid: Grid
@@ -248,10 +248,7 @@ class SimulationWorker(QtCore.QThread):
         main = self.main
         mem = main.memories_host
         uv = main.plane.project(mem)
-        scene = Scene(self._params, mem, uv,
-                      main.sigmas if main.is_diffusion else None,
-                      self.twin.sigmas if self.twin.is_diffusion else None,
-                      main.patterns.image_shape, _device(main.backend),
+        scene = Scene(self._params, mem, uv, main.patterns.image_shape, _device(main.backend),
                       self._grid(uv, mem.shape[1]))
         self.recording = Recording(scene)
         self._publish(append=True)
@@ -330,7 +327,8 @@ class SimulationWorker(QtCore.QThread):
         nearest = None
         if sim.patterns.image_shape is not None:
             nearest = np.argmin(sq_dists(frame["x"], sim.memories_host), axis=1)
-        return Snapshot(sim.params.model, frame, uv, land, nearest)
+        return Snapshot(sim.params.model, sim.params, sim.sigmas if sim.is_diffusion else None,
+                        frame, uv, land, nearest)
 
     def _publish(self, append: bool) -> None:
         rec = self.recording

@@ -289,3 +289,14 @@ def test_mouse_shift_click_adds_and_drag_moves_a_memory(make_window, qtbot):
         QtWidgets.QApplication.sendEvent(view.viewport(), event)
     qtbot.mouseRelease(view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=end)
     qtbot.waitUntil(lambda: np.allclose(window.recording.scene.memories[1], [1.5, -1.0], atol=0.1))
+
+
+def test_a_live_schedule_change_redraws_the_schedule_plot(make_window, qtbot, wait_frames):
+    window = make_window()
+    assert len(window.schedule.sigmas) == window.params.steps + 1
+    window.controls.sliders["steps"].slider.setValue(math.log10(80))
+    qtbot.waitUntil(lambda: len(window.schedule.sigmas) == 81)
+    np.testing.assert_array_equal(window.schedule.sigmas, window.worker.main.sigmas)
+    window.controls.combos["model"].setCurrentText("tinybrain")
+    qtbot.waitUntil(lambda: "tinybrain" in window.side.am.getPlotItem().titleLabel.text)
+    assert len(window.schedule.sigmas) == 81  # the diffusion twin keeps the schedule
