@@ -23,6 +23,7 @@ BOX_HEIGHT = 0.5  #: world height of the clipped energy range (the longer side s
 CLIP_PERCENTILE = 92.0  #: energies above this percentile of the map are shown flat at the top
 BACKGROUND = (24, 26, 31)
 DEFAULT_COLOR = (0.92, 0.92, 0.92, 0.9)  #: particles when no colours are given
+EXPORT_SAMPLES = 4  #: multisampling of render_image's framebuffer (video frames: quality over speed)
 LAYERS_3D = ("colormap", "contours", "trails", "memories", "particles")  #: 2D-only layers are ignored
 
 
@@ -78,6 +79,7 @@ class Landscape3DView(gl.GLViewWidget):
         self._trails: tuple[np.ndarray, np.ndarray | None] | None = None
         self._memories: tuple[np.ndarray, np.ndarray | None] | None = None
         self._stale = set()
+        self._fbo: QtOpenGL.QOpenGLFramebufferObject | None = None
 
     # -- data (plain NumPy, data coordinates) --------------------------------------------
     def set_landscape(self, z: np.ndarray, x_range: tuple[float, float], y_range: tuple[float, float]) -> None:
@@ -177,6 +179,7 @@ class Landscape3DView(gl.GLViewWidget):
         self.makeCurrent()
         for item in self.items:
             item.release_gl()
+        self._fbo = None  # deleted while its context is current
         self.doneCurrent()
 
     def paintGL(self) -> None:
@@ -185,28 +188,35 @@ class Landscape3DView(gl.GLViewWidget):
 
     def render_image(self, width: int, height: int) -> QtGui.QImage:
         """The current scene drawn offscreen into a ``width`` x ``height`` framebuffer object
-        (multisampled), as an opaque RGB32 QImage of exactly that size; nothing is shown.
-        Feed the data first, then call this once per frame (it draws by itself)."""
+        (EXPORT_SAMPLES x multisampled; kept while the size stays), as an opaque RGB32 QImage of
+        exactly that size; nothing is shown. Feed the data first, then call this once per frame
+        (it draws by itself)."""
+        width, height = int(width), int(height)
         self._ensure_context()
         self.makeCurrent()
         try:
-            fmt = QtOpenGL.QOpenGLFramebufferObjectFormat()
-            fmt.setAttachment(QtOpenGL.QOpenGLFramebufferObject.Attachment.CombinedDepthStencil)
-            fmt.setSamples(self.format().samples() if self.format().samples() > 0 else 0)
-            fbo = QtOpenGL.QOpenGLFramebufferObject(int(width), int(height), fmt)
+            fbo = self._framebuffer(width, height)
             if not fbo.bind():
                 raise RuntimeError(f"cannot bind a {width}x{height} framebuffer object")
             try:
-                GL.glViewport(0, 0, int(width), int(height))
+                GL.glViewport(0, 0, width, height)
                 self._sync()
                 self.paint(region=(0, 0, width, height), viewport=(0, 0, width, height))
                 image = fbo.toImage()
             finally:
                 fbo.release()
-                del fbo
         finally:
             self.doneCurrent()
         return image.convertToFormat(QtGui.QImage.Format.Format_RGB32)
+
+    def _framebuffer(self, width: int, height: int) -> QtOpenGL.QOpenGLFramebufferObject:
+        """The offscreen target of :meth:`render_image`, made again only for a new size."""
+        if self._fbo is None or (self._fbo.width(), self._fbo.height()) != (width, height):
+            fmt = QtOpenGL.QOpenGLFramebufferObjectFormat()
+            fmt.setAttachment(QtOpenGL.QOpenGLFramebufferObject.Attachment.CombinedDepthStencil)
+            fmt.setSamples(EXPORT_SAMPLES)
+            self._fbo = QtOpenGL.QOpenGLFramebufferObject(width, height, fmt)
+        return self._fbo
 
     def _ensure_context(self) -> None:
         """A widget never shown has no GL context yet: show it off screen to make one."""

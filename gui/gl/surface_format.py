@@ -5,11 +5,12 @@ from __future__ import annotations
 from PyQt6 import QtCore, QtGui
 
 GL_VERSION = (3, 3)  #: core profile 3.3 (GLSL 330): what macOS offers, and pyqtgraph 0.14's GLViewWidget binds a VAO for it
-SAMPLES = 4  #: multisampling for the surface's silhouette and the sprites' edges
+SAMPLES = 0  #: no multisampling on screen: 4x made a frame 2.5x slower on software GL (llvmpipe);
+#: the shaders anti-alias contours, sprites and lines themselves, and exports render 4x (gui.view_3d)
 
 
 def surface_format() -> QtGui.QSurfaceFormat:
-    """Core profile 3.3 with a 24-bit depth buffer, an 8-bit stencil and 4x multisampling."""
+    """Core profile 3.3 with a 24-bit depth buffer and an 8-bit stencil."""
     fmt = QtGui.QSurfaceFormat()
     fmt.setRenderableType(QtGui.QSurfaceFormat.RenderableType.OpenGL)
     fmt.setVersion(*GL_VERSION)

@@ -140,3 +140,16 @@ def test_screenshot_of_two_wells_with_particles_and_trails(view, tmp_path):
     assert image.save(str(folder / "view3d.png"))
     px = rgb(image)
     assert len(np.unique(px.reshape(-1, 3), axis=0)) > 2000
+
+
+def test_the_live_widget_paints_the_same_scene(view, qtbot):
+    from PyQt6 import QtCore
+
+    view.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+    view.resize(*SIZE)
+    view.show()
+    qtbot.waitUntil(view.isValid, timeout=5000)
+    shown = rgb(view.grabFramebuffer())  # paintGL: what a user sees in the dock
+    assert shown.shape[:2] == (SIZE[1] * view.devicePixelRatio(), SIZE[0] * view.devicePixelRatio())
+    offscreen = rgb(view.render_image(*SIZE))
+    assert (np.abs(shown - offscreen).max(axis=-1) > 40).mean() < 0.01
