@@ -35,7 +35,7 @@ class EnergyTracePlot(pg.PlotWidget):
         self.setLabel("bottom", "step")
         self.setLabel("left", "energy")
         self.showGrid(x=True, y=True, alpha=0.2)
-        self.lines = pg.PlotDataItem(pen=pg.mkPen(150, 170, 210, 60, width=1), connect="finite")
+        self.lines = pg.PlotDataItem(pen=pg.mkPen(150, 170, 210, 60, width=1), connect="finite", antialias=False)
         self.mean = pg.PlotDataItem(pen=pg.mkPen(255, 210, 0, width=3), name="mean")
         self.highlight = pg.PlotDataItem(pen=pg.mkPen(*HIGHLIGHT_COLOR, width=2.5))
         self.marks = pg.ScatterPlotItem(size=10, symbol="t1", brush=pg.mkBrush(*VIOLATION_COLOR),

@@ -92,11 +92,13 @@ class Landscape2DView(pg.PlotWidget):
         self.image = pg.ImageItem(axisOrder="col-major")
         self.image.setColorMap(pg.colormap.get(COLORMAP))
         self.addItem(self.image)
-        self.contours = pg.PlotDataItem(pen=pg.mkPen(255, 255, 255, 110, width=1), connect="pairs")
+        # thin, dense line layers draw without antialiasing: on a software rasteriser it costs
+        # several times more than everything else in the frame
+        self.contours = pg.PlotDataItem(pen=pg.mkPen(255, 255, 255, 110, width=1), connect="pairs", antialias=False)
         self.addItem(self.contours)
-        self.arrows = pg.PlotDataItem(pen=pg.mkPen(255, 255, 255, 150, width=1.2), connect="pairs")
+        self.arrows = pg.PlotDataItem(pen=pg.mkPen(255, 255, 255, 150, width=1), connect="pairs", antialias=False)
         self.addItem(self.arrows)
-        self.trails = [pg.PlotDataItem(connect="finite") for _ in range(TRAIL_BANDS)]
+        self.trails = [pg.PlotDataItem(connect="finite", antialias=False) for _ in range(TRAIL_BANDS)]
         for k, item in enumerate(self.trails):
             alpha = int(15 + 95 * (k + 1) / TRAIL_BANDS)
             item.setPen(pg.mkPen(255, 225, 160, alpha, width=1))
