@@ -91,14 +91,16 @@ class Landscape3DView(gl.GLViewWidget):
 
     def set_particles(self, xy: np.ndarray, z: np.ndarray | None = None, colors: np.ndarray | None = None) -> None:
         """Particles at xy (N, 2) with energies z (N,) (None: on the surface) and RGBA colours
-        (N, 4) in [0, 1] (None: light grey); the trails take the same colours."""
+        (N, 4) in [0, 1] (None: light grey); the trails take the same colours. Particles off
+        the map are not drawn."""
         self._particles = (np.asarray(xy, np.float64).reshape(-1, 2),
                            None if z is None else np.asarray(z, np.float64).ravel(),
                            None if colors is None else np.asarray(colors, np.float32).reshape(-1, 4))
         self._changed("particles", "trails")
 
     def set_trails(self, trails: np.ndarray, z: np.ndarray | None = None) -> None:
-        """Trajectories (T, N, 2), oldest first, with energies z (T, N) (None: on the surface)."""
+        """Trajectories (T, N, 2), oldest first, with energies z (T, N) (None: on the surface);
+        segments leaving the map are not drawn."""
         trails = np.asarray(trails, np.float64)
         self._trails = (trails.reshape(len(trails), -1, 2), None if z is None else np.asarray(z, np.float64))
         self._changed("trails")
@@ -133,13 +135,17 @@ class Landscape3DView(gl.GLViewWidget):
         return (xy - centre) * scale
 
     def _world(self, xy: np.ndarray, energy: np.ndarray | None) -> np.ndarray:
-        """(..., 3) world points: at height ``energy`` (display-scaled) or on the surface."""
+        """(..., 3) world points: at height ``energy`` (display-scaled) or on the surface;
+        NaN off the map (as the 2D view, the 3D view shows only the map's area)."""
         heights, xr, yr = self._map
         if energy is None:
             z = bilinear(heights, xr, yr, xy)
         else:
             z = scaled_heights(energy, *self._energy_range)
-        return np.concatenate([self._world_xy(xy), z[..., None]], axis=-1).astype(np.float32)
+        points = np.concatenate([self._world_xy(xy), z[..., None]], axis=-1).astype(np.float32)
+        inside = ((xy[..., 0] >= xr[0]) & (xy[..., 0] <= xr[1]) & (xy[..., 1] >= yr[0]) & (xy[..., 1] <= yr[1]))
+        points[~inside] = np.nan
+        return points
 
     def _colors(self, n: int) -> np.ndarray:
         """(n, 4) RGBA: the particles' colours when there are n of them, else DEFAULT_COLOR."""
@@ -159,14 +165,17 @@ class Landscape3DView(gl.GLViewWidget):
             self.surface.set_data(heights, (x0, x1), (y0, y1), (0.0, BOX_HEIGHT))
         if self._particles is not None and "particles" in stale:
             xy, energy, _ = self._particles
-            self.particles.set_data(self._world(xy, energy), self._colors(len(xy)))
+            points = self._world(xy, energy)
+            shown = np.isfinite(points).all(axis=1)
+            self.particles.set_data(points[shown], self._colors(len(xy))[shown])
         if self._trails is not None and "trails" in stale:
             trails, energy = self._trails
             keep = shown_steps(*trails.shape[:2])
             self.trails.set_data(self._world(trails[keep], None if energy is None else energy[keep]),
                                  self._colors(trails.shape[1]))
         if self._memories is not None and "memories" in stale:
-            self.pins.set_data(self._world(*self._memories))
+            points = self._world(*self._memories)
+            self.pins.set_data(points[np.isfinite(points).all(axis=1)])
 
     # -- drawing ---------------------------------------------------------------------------
     def initializeGL(self) -> None:

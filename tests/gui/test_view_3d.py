@@ -153,3 +153,14 @@ def test_the_live_widget_paints_the_same_scene(view, qtbot):
     assert shown.shape[:2] == (SIZE[1] * view.devicePixelRatio(), SIZE[0] * view.devicePixelRatio())
     offscreen = rgb(view.render_image(*SIZE))
     assert (np.abs(shown - offscreen).max(axis=-1) > 40).mean() < 0.01
+
+
+def test_nothing_is_drawn_off_the_map(view):
+    far = np.array([[9.0, 0.0], [0.0, -7.0]])
+    view.set_particles(far, None, np.tile(MAGENTA, (2, 1)))
+    view.set_trails(np.stack([far, far * 0.5]))
+    view.set_memories(far)
+    bare = rgb(view.render_image(*SIZE))
+    assert len(view.particles._positions) == 0 and len(view.trails._records) == 0
+    view.set_particles(np.zeros((1, 2)), None, np.tile(MAGENTA, (1, 1)))
+    assert np.abs(rgb(view.render_image(*SIZE)) - bare).max() > 100  # the one inside is drawn
