@@ -14,6 +14,8 @@ from engine.simulation import Simulation
 from gui.controls import SLIDERS
 from gui.energy_trace import energy_rises
 
+pytestmark = pytest.mark.qt_log_level_fail("WARNING")  # Qt warnings fail these tests
+
 
 def distinct_colours(image) -> int:
     ptr = image.convertToFormat(image.Format.Format_RGB32).constBits()
@@ -300,3 +302,15 @@ def test_a_live_schedule_change_redraws_the_schedule_plot(make_window, qtbot, wa
     window.controls.combos["model"].setCurrentText("tinybrain")
     qtbot.waitUntil(lambda: "tinybrain" in window.side.am.getPlotItem().titleLabel.text)
     assert len(window.schedule.sigmas) == 81  # the diffusion twin keeps the schedule
+
+
+def test_the_dock_layout_and_overlays_persist_between_runs(make_window, qtbot):
+    first = make_window()
+    first.docks["explanation"].close()  # the user closes the strip
+    first.controls.layers["contours"].setChecked(False)
+    assert first.docks["explanation"].isHidden()
+    first.close()
+    second = make_window()
+    assert second.docks["explanation"].isHidden()
+    assert not second.controls.layers["contours"].isChecked()
+    assert not second.view2d.contours.isVisible()
