@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from PyQt6 import QtGui
 
-from gui.gl.height_field_item import grid_triangles, grid_uv
+from gui.gl.height_field_item import RESTART, grid_strips, grid_uv
 from gui.gl.line_batch import segment_records
 from gui.gl.trails_item import fade, shown_steps
 from gui.shader_loader import SHADER_DIR, ShaderError, load_program, version_line
@@ -65,16 +65,27 @@ def test_compile_error_names_the_file_and_carries_the_log(context, tmp_path, mon
     assert "undefined_thing" in str(info.value)  # the driver's log names the culprit
 
 
-def test_grid_covers_every_cell_with_two_triangles_of_one_winding():
+def strip_triangles(indices):
+    """The triangles a GL_TRIANGLE_STRIP draw with primitive restart makes, in drawn winding."""
+    tris = []
+    for strip in np.split(indices, np.flatnonzero(indices == RESTART) + 1):
+        strip = strip[strip != RESTART]
+        for k in range(len(strip) - 2):
+            a, b, c = strip[k:k + 3]
+            tris.append((a, b, c) if k % 2 == 0 else (b, a, c))
+    return np.array(tris)
+
+
+def test_grid_strips_cover_every_cell_with_two_triangles_of_one_winding():
     h, w = 4, 5
     uv = grid_uv((h, w))
-    tris = grid_triangles((h, w)).reshape(-1, 3)
     assert uv.shape == (h * w, 2) and uv.min() == 0 and uv.max() == 1
     assert np.allclose(uv[w + 2], (2 / (w - 1), 1 / (h - 1)))  # vertex row * W + col
+    tris = strip_triangles(grid_strips((h, w)))
     assert len(tris) == 2 * (h - 1) * (w - 1)
     a, b, c = (uv[tris[:, k]] for k in range(3))
     cross = (b - a)[:, 0] * (c - a)[:, 1] - (b - a)[:, 1] * (c - a)[:, 0]
-    assert np.allclose(cross, cross[0]) and cross[0] > 0  # all counter-clockwise, equal area
+    assert np.allclose(np.abs(cross), np.abs(cross[0])) and np.all(np.sign(cross) == np.sign(cross[0]))
     assert np.isclose(np.abs(cross).sum() / 2, 1.0)  # they tile the unit square
 
 
