@@ -102,7 +102,7 @@ class Landscape3DView(gl.GLViewWidget):
         """Trajectories (T, N, 2), oldest first, with energies z (T, N) (None: on the surface);
         segments leaving the map are not drawn."""
         trails = np.asarray(trails, np.float64)
-        self._trails = (trails.reshape(len(trails), -1, 2), None if z is None else np.asarray(z, np.float64))
+        self._trails = (trails, None if z is None else np.asarray(z, np.float64))
         self._changed("trails")
 
     def set_memories(self, xy: np.ndarray, z: np.ndarray | None = None) -> None:
