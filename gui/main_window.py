@@ -93,6 +93,7 @@ class MainWindow(QtWidgets.QMainWindow):
         from gui.export.dialog import install as install_export  # it imports this module
 
         install_export(self)  # "Export video...", "Export trajectories..." and the record button
+        self.statusBar().addWidget(self.alert_label)  # after: the export puts its button at index 0
         self._apply_layout(1)
         self.settings.restore_window(self)
         self._connect()
@@ -160,6 +161,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.device_label = QtWidgets.QLabel("starting...")
         self.fps_label = QtWidgets.QLabel("")
         self.step_label = QtWidgets.QLabel("")
+        self.alert_label = QtWidgets.QLabel("")
+        self.alert_label.setStyleSheet("color: rgb(255, 90, 90); font-weight: bold;")
+        self.alert_label.setMaximumWidth(520)
+        self.alert_label.hide()
         for label in (self.step_label, self.fps_label, self.device_label):
             bar.addPermanentWidget(label)
 
@@ -171,12 +176,12 @@ class MainWindow(QtWidgets.QMainWindow):
         c.action.connect(self._on_action)
         c.scrubbed.connect(self._on_scrubbed)
         c.layer_toggled.connect(self._set_layer)
-        v = self.view2d
-        v.drop_requested.connect(self._on_drop)
-        v.memory_added.connect(self._on_memory_added)
-        v.memory_dragging.connect(self._on_memory_moved)
-        v.memory_moved.connect(self._on_memory_moved)
-        v.hovered.connect(self._set_highlight)
+        for v in (self.view2d, *self.side.views()):  # the side-by-side pair takes the same mouse
+            v.drop_requested.connect(self._on_drop)
+            v.memory_added.connect(self._on_memory_added)
+            v.memory_dragging.connect(self._on_memory_moved)
+            v.memory_moved.connect(self._on_memory_moved)
+        self.view2d.hovered.connect(self._set_highlight)
         self.side.hovered.connect(self._set_highlight)
 
     # -- layouts and theme -------------------------------------------------------
@@ -264,6 +269,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.worker.send("play", True)
 
     def _on_action(self, name: str) -> None:
+        self.alert_label.hide()
         if name == "play":
             playing = self.controls.buttons["play"].text() == "Pause"
             self.live = True
@@ -326,8 +332,11 @@ class MainWindow(QtWidgets.QMainWindow):
             self.controls.set_recording(len(update.recording), self.index, self.step_shown())
 
     def _on_failed(self, message: str) -> None:
+        """Say why in the status bar; the red note stays until the user acts again."""
         self.statusBar().showMessage(message, 15000)
-        self.device_label.setToolTip(message)
+        self.alert_label.setText(f"\u26a0 {message}")
+        self.alert_label.setToolTip(message)
+        self.alert_label.show()
 
     def _on_reverted(self, params: Params) -> None:
         self.params = params
@@ -393,7 +402,9 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_new_scene(self, recording: Recording) -> None:
         scene = recording.scene
         self.device_label.setText(scene.device)
-        self.view2d.editable = scene.memories.shape[1] == 2
+        self.device_label.setToolTip(scene.device_note)
+        for view in (self.view2d, *self.side.views()):
+            view.memories_movable = scene.memories.shape[1] == 2
         if scene.image_shape is not None:
             self.docks["images"].raise_()
         else:

@@ -22,7 +22,6 @@ class SideBySideView(QtWidgets.QWidget):
         self.am_energy = EnergyTracePlot()
         self.dm_energy = EnergyTracePlot()
         for col, (view, trace) in enumerate(((self.am, self.am_energy), (self.dm, self.dm_energy))):
-            view.editable = False
             view.hovered.connect(self._on_hover)
             layout.addWidget(view, 0, col)
             layout.addWidget(trace, 1, col)

@@ -60,7 +60,7 @@ class _LandscapeViewBox(pg.ViewBox):
         self._dragging: int | None = None
 
     def mouseDragEvent(self, ev, axis=None):
-        if ev.button() != QtCore.Qt.MouseButton.LeftButton or not self._owner.editable:
+        if ev.button() != QtCore.Qt.MouseButton.LeftButton or not self._owner.memories_movable:
             return super().mouseDragEvent(ev, axis)
         if ev.isStart():
             self._dragging = self._owner.memory_at(ev.buttonDownScenePos())
@@ -86,7 +86,7 @@ class Landscape2DView(pg.PlotWidget):
     def __init__(self, title: str = "", parent=None):
         self._vb = _LandscapeViewBox(self)
         super().__init__(parent=parent, viewBox=self._vb, title=title)
-        self.editable = True  #: False for planes through high-dimensional data
+        self.memories_movable = True  #: False on a plane through D > 2 data (drags then pan)
         self.setAspectLocked(True)
         self.hideButtons()
         self.image = pg.ImageItem(axisOrder="col-major")
@@ -119,7 +119,7 @@ class Landscape2DView(pg.PlotWidget):
         self._xy = np.zeros((0, 2))
         self._trail = np.zeros((0, 0, 2))
         self._hover = -1
-        self._range_set = False
+        self._rect: QtCore.QRectF | None = None
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
 
@@ -144,9 +144,9 @@ class Landscape2DView(pg.PlotWidget):
         flat = seg.reshape(-1, 2)
         self.contours.setData(flat[:, 0], flat[:, 1])
         self._set_arrows(grad, x_range, y_range)
-        if not self._range_set:
+        if rect != self._rect:  # a new grid (another preset): frame it; otherwise keep the user's zoom
             self.setRange(rect, padding=0.0)
-            self._range_set = True
+            self._rect = rect
 
     def _set_arrows(self, grad, x_range, y_range) -> None:
         """Arrows along the score -grad E on a subsampled grid; length shows relative strength."""
@@ -263,7 +263,7 @@ class Landscape2DView(pg.PlotWidget):
             self.hovered.emit(index)
 
     def _on_mouse_clicked(self, ev) -> None:
-        if ev.button() != QtCore.Qt.MouseButton.LeftButton or not self.editable or ev.double():
+        if ev.button() != QtCore.Qt.MouseButton.LeftButton or ev.double():
             return
         if not self._vb.sceneBoundingRect().contains(ev.scenePos()):
             return

@@ -71,7 +71,8 @@ class Scene:
     memories: np.ndarray
     memories_uv: np.ndarray
     image_shape: tuple[int, int] | None
-    device: str
+    device: str  #: the backend in words, e.g. "NumPy (CPU)"
+    device_note: str  #: why it was picked (auto's fallback), or ""
     grid: Grid
 
 
@@ -248,7 +249,7 @@ class SimulationWorker(QtCore.QThread):
         main = self.main
         mem = main.memories_host
         uv = main.plane.project(mem)
-        scene = Scene(self._params, mem, uv, main.patterns.image_shape, _device(main.backend),
+        scene = Scene(self._params, mem, uv, main.patterns.image_shape, main.backend.device, main.backend.note,
                       self._grid(uv, mem.shape[1]))
         self.recording = Recording(scene)
         self._publish(append=True)
@@ -342,6 +343,3 @@ class SimulationWorker(QtCore.QThread):
         if notify:
             self.frame_ready.emit()
 
-
-def _device(backend) -> str:
-    return backend.device + (f" ({backend.note})" if backend.note else "")

@@ -103,6 +103,7 @@ def test_a_diverging_setting_is_stopped_reported_and_reset(make_window, qtbot):
         window.controls.buttons["play"].click()
     assert "diverged" in blocker.args[0]
     qtbot.waitUntil(lambda: "diverged" in window.statusBar().currentMessage())
+    assert "diverged" in window.alert_label.text() and not window.alert_label.isHidden()
     qtbot.waitUntil(lambda: window.recording[window.index][0].frame["step"] == 0)
     assert window.controls.buttons["play"].text() == "Play"
 
