@@ -17,7 +17,7 @@ from PyQt6 import QtCore, QtWidgets
 
 from engine.params import Params
 from gui.export.settings import Progress
-from gui.export.runner import ExportRunner
+from gui.export.runner import ExportRunner, report_outcome
 
 FILTERS = {"npz": "Trajectory, as simulate writes it (*.npz)", "csv": "CSV table, one row per step and particle (*.csv)"}
 POLL_SECONDS = 0.005
@@ -80,11 +80,10 @@ def export_trajectories(params: Params, name: str, parent: QtWidgets.QWidget) ->
 
 def start_trajectory_export(params: Params, path: Path, fmt: str, parent: QtWidgets.QWidget | None,
                             show_progress: bool = True) -> ExportRunner:
-    """Run :func:`trajectory_job`; the outcome goes to the parent window's status bar if it has one."""
+    """Run :func:`trajectory_job`; a main window as parent is told the outcome (:func:`report_outcome`)."""
     runner = ExportRunner(trajectory_job(params, path, fmt), f"Exporting {path.name}...", f"wrote {path}",
                           parent, show_dialog=show_progress)
-    if parent is not None and hasattr(parent, "statusBar"):
-        runner.finished.connect(lambda ok, msg: parent.statusBar().showMessage(
-            msg if ok else f"export failed: {msg}", 10000))
+    if isinstance(parent, QtWidgets.QMainWindow):
+        runner.finished.connect(lambda ok, msg: report_outcome(parent, ok, msg))
     runner.start()
     return runner

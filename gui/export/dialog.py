@@ -16,7 +16,7 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 from engine.params import Params
 from gui.export.frame_renderer import export_job, gl_available
 from gui.export.settings import OVERLAYS, RESOLUTIONS, RenderSettings
-from gui.export.runner import ExportRunner
+from gui.export.runner import ExportRunner, report_outcome
 
 FORMAT_LABELS = {"mp4": "MP4 video (H.264)", "gif": "Animated GIF", "png": "PNG sequence (folder)"}
 VIEW_LABELS = {"2d": "2D landscape", "3d": "3D landscape", "side-by-side": "Side by side (AM vs diffusion)"}
@@ -162,7 +162,7 @@ def install(window) -> None:
         dialog = ExportVideoDialog(window.params, name=Path(window.preset).stem, presenter=window.presenter, parent=window)
         dialog.finished.connect(dialog.deleteLater)
         dialog.accepted.connect(lambda: dialog.runner.finished.connect(
-            lambda ok, msg: window.statusBar().showMessage(msg if ok else f"export failed: {msg}", 10000)))
+            lambda ok, msg: report_outcome(window, ok, msg)))
         dialog.open()
 
     first = window.file_menu.actions()[0] if window.file_menu.actions() else None

@@ -87,3 +87,16 @@ class ExportRunner(QtCore.QObject):
             self.dialog.deleteLater()
             self.dialog = None
         self.finished.emit(ok, message)
+
+
+def report_outcome(window: QtWidgets.QMainWindow, ok: bool, message: str) -> None:
+    """Say how an export ended: in the status bar, and in a (non-blocking) message box when it
+    failed for a reason other than the user's Cancel."""
+    failed = not ok and message != "cancelled"
+    text = message if ok else f"export failed: {message}" if failed else "export cancelled"
+    window.statusBar().showMessage(text, 10000)
+    if failed:
+        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Warning, "Export failed", message,
+                                    QtWidgets.QMessageBox.StandardButton.Ok, window)
+        box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()

@@ -97,3 +97,18 @@ def test_main_window_offers_video_and_trajectory_export(make_window, qtbot):
     assert dialog.params == window.params
     assert dialog.path.text().endswith("two-wells.mp4")
     dialog.reject()
+
+
+def test_a_failed_export_is_reported_in_the_window(make_window, qtbot, tmp_path):
+    window = make_window()
+    window.export_actions["video"].trigger()
+    dialog = next(w for w in window.findChildren(ExportVideoDialog) if w.isVisible())
+    dialog.path.setText(str(tmp_path / "missing" / "clip.mp4"))
+    runner = dialog.start_export(show_progress=False)
+    qtbot.waitUntil(lambda: not runner.running, timeout=30_000)
+    assert runner.result[0] is False and "does not exist" in runner.result[1]
+    assert window.statusBar().currentMessage().startswith("export failed: cannot write")
+    box = next(w for w in window.findChildren(QtWidgets.QMessageBox) if w.isVisible())
+    assert "does not exist" in box.text()
+    box.close()
+    assert list(tmp_path.iterdir()) == []
