@@ -27,9 +27,11 @@ import math
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
@@ -47,6 +49,7 @@ FORMS = {"diffusion": "gaussian", "modern-dot": "dot"}
 SAMPLER_SHAPE, QUICK_SAMPLER_SHAPE = (10_000, 64, 2), (1_000, 64, 2)
 LANDSCAPE_RES, QUICK_LANDSCAPE_RES, LANDSCAPE_M = 256, 64, 64
 GUI_PARTICLES = 5_000
+ROOT = Path(__file__).resolve().parents[1]  #: the project folder, where main.py lives
 SAMPLE_S, QUICK_SAMPLE_S = 0.05, 0.005  #: one timing sample lasts about this long
 
 
@@ -215,51 +218,25 @@ def landscape_figure(res: int, timing: Timing, torch_ops, log) -> dict[str, Any]
     return fig
 
 
-def gui_fps(particles: int = GUI_PARTICLES, warmup_s: float = 2.0, seconds: float = 5.0) -> dict[str, Any]:
-    """Frames per second the main window draws (gui/main_window.py, default preset, every
-    view) with ``particles`` particles, the simulation at full speed. Needs a display
-    (e.g. ``xvfb-run -a python main.py bench``); user settings are not touched."""
-    result: dict[str, Any] = {"particles": particles, "fps": None, "note": ""}
+def gui_fps(particles: int = GUI_PARTICLES, seconds: float = 4.0) -> dict[str, Any]:
+    """Frames per second the desktop app draws with ``particles`` particles (see
+    :func:`gui.fps_probe.measure_fps`), measured in a child process so that Qt never loads here and a
+    stuck GUI cannot hang the bench. Needs a display (e.g. ``xvfb-run -a python main.py bench``)."""
+    result: dict[str, Any] = {"particles": particles, "fps": None}
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        result["note"] = "skipped: no display (run under `xvfb-run -a python main.py bench`)"
-        return result
-    try:
-        from PyQt6 import QtCore, QtWidgets
-
-        from gui.app import _configure_gl
-        from engine.presets import DEFAULT_PRESET, load_preset
-    except ImportError as exc:
-        result["note"] = f"skipped: the GUI does not import ({exc})"
-        return result
+        return {**result, "note": "skipped: no display (run under `xvfb-run -a python main.py bench`)"}
+    code = f"from gui.fps_probe import measure_fps; measure_fps({particles}, {seconds})"
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ["MEMSCAPE_SETTINGS"] = os.path.join(tmp, "bench.ini")
-        _configure_gl()
-        app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["memscape-bench"])
-        from gui.main_window import MainWindow
-
-        params = load_preset(DEFAULT_PRESET).replace(particles=particles, steps=100_000)
-        window = MainWindow(DEFAULT_PRESET, params)
-        window.worker.send("speed", 1000.0)
-        stamps: list[float] = []
-        draw = window.show_frame
-
-        def counted(*a):
-            draw(*a)
-            stamps.append(time.perf_counter())
-
-        window.show_frame = counted
-        window.resize(1500, 920)
-        window.show()
-        QtCore.QTimer.singleShot(int((warmup_s + seconds) * 1000), app.quit)
-        app.exec()
-        window.close()
-        app.processEvents()
-        drawn = [t for t in stamps if t >= stamps[-1] - seconds] if stamps else []
-        if len(drawn) >= 2:
-            result["fps"] = (len(drawn) - 1) / (drawn[-1] - drawn[0])
-        result["note"] = (f"{DEFAULT_PRESET} preset, every view, 1500x920 window, "
-                          f"Qt platform {QtWidgets.QApplication.platformName()}")
-    return result
+        env = {**os.environ, "MEMSCAPE_SETTINGS": os.path.join(tmp, "bench.ini")}  # user settings untouched
+        try:
+            proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                                  text=True, timeout=seconds + 60)
+        except subprocess.TimeoutExpired:
+            return {**result, "note": "failed: the GUI did not finish within a minute"}
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        return {**result, "note": f"failed: {(proc.stderr.strip().splitlines() or ['no output'])[-1]}"}
+    return {**result, **json.loads(lines[-1])}
 
 
 # -- report ------------------------------------------------------------------------------
