@@ -17,7 +17,7 @@ from PyQt6 import QtCore, QtGui, QtOpenGL
 from gui.gl.height_field_item import HeightFieldItem
 from gui.gl.particles_item import ParticlesItem
 from gui.gl.pins_item import PinsItem
-from gui.gl.trails_item import TrailsItem, shown_steps
+from gui.gl.trails_item import TrailsItem, shown_particles, shown_steps
 
 BOX_HEIGHT = 0.5  #: world height of the clipped energy range (the longer side spans 2)
 CLIP_PERCENTILE = 92.0  #: energies above this percentile of the map are shown flat at the top
@@ -170,9 +170,10 @@ class Landscape3DView(gl.GLViewWidget):
             self.particles.set_data(points[shown], self._colors(len(xy))[shown])
         if self._trails is not None and "trails" in stale:
             trails, energy = self._trails
-            keep = shown_steps(*trails.shape[:2])
-            self.trails.set_data(self._world(trails[keep], None if energy is None else energy[keep]),
-                                 self._colors(trails.shape[1]))
+            who = shown_particles(trails.shape[1])
+            when = shown_steps(len(trails), len(who))[:, None]
+            self.trails.set_data(self._world(trails[when, who], None if energy is None else energy[when, who]),
+                                 self._colors(trails.shape[1])[who])
         if self._memories is not None and "memories" in stale:
             points = self._world(*self._memories)
             self.pins.set_data(points[np.isfinite(points).all(axis=1)])

@@ -7,7 +7,14 @@ import numpy as np
 from gui.gl.gl_objects import Camera, LazyGLItem
 from gui.gl.line_batch import LineBatch, segment_records
 
-MAX_SEGMENTS = 40_000  #: beyond this many segments a frame, older steps are thinned out
+MAX_SEGMENTS = 30_000  #: beyond this many segments a frame, older steps are thinned out
+MAX_TRAILS = 1000  #: trails of at most this many particles (evenly picked) are drawn
+
+
+def shown_particles(particles: int, max_trails: int = MAX_TRAILS) -> np.ndarray:
+    """Indices of the particles whose trails are drawn: all, or every s-th with s the
+    smallest stride leaving at most ``max_trails``."""
+    return np.arange(0, particles, max(1, -(-particles // max_trails)))
 
 
 def shown_steps(steps: int, particles: int, max_segments: int = MAX_SEGMENTS) -> np.ndarray:
@@ -24,7 +31,8 @@ def fade(count: int) -> np.ndarray:
 
 class TrailsItem(LazyGLItem):
     """``set_data(paths (T, N, 3) world, oldest first, colors (N, 4))``; the view repaints.
-    The caller picks the steps to draw (:func:`shown_steps`) before computing their points."""
+    The caller picks the particles and steps to draw (:func:`shown_particles`,
+    :func:`shown_steps`) before computing their points."""
 
     def __init__(self, width_px: float = 3.0, lift: float = 0.012, opacity: float = 0.9):
         super().__init__()

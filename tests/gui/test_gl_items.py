@@ -5,7 +5,7 @@ from PyQt6 import QtGui
 
 from gui.gl.height_field_item import RESTART, grid_strips, grid_uv
 from gui.gl.line_batch import segment_records
-from gui.gl.trails_item import fade, shown_steps
+from gui.gl.trails_item import fade, shown_particles, shown_steps
 from gui.shader_loader import SHADER_DIR, ShaderError, load_program, version_line
 
 SHADERS = sorted({p.stem for p in SHADER_DIR.glob("*.vert")})
@@ -95,6 +95,12 @@ def test_trail_thinning_keeps_the_newest_step_and_the_budget():
     assert keep[-1] == 399 and np.all(np.diff(keep) > 0)
     assert (len(keep) - 1) * 1000 <= 40_000
     assert np.unique(np.diff(keep)).size == 1  # evenly thinned
+
+
+def test_trails_of_evenly_picked_particles_within_the_budget():
+    assert np.array_equal(shown_particles(7, max_trails=10), np.arange(7))
+    who = shown_particles(5000, max_trails=1000)
+    assert len(who) == 1000 and who[0] == 0 and np.unique(np.diff(who)).size == 1
 
 
 def test_trails_fade_from_transparent_to_opaque():

@@ -37,9 +37,13 @@ def descend(n, steps, seed=0, s=0.45):
 
 
 def rgb(image):
-    from gui.export.frame_renderer import qimage_to_array
+    """(h, w, 3) int pixels of a QImage."""
+    from PyQt6 import QtGui
 
-    return qimage_to_array(image).astype(int)
+    image = image.convertToFormat(QtGui.QImage.Format.Format_RGB888)
+    w, h, stride = image.width(), image.height(), image.bytesPerLine()
+    rows = np.frombuffer(image.constBits().asstring(stride * h), np.uint8).reshape(h, stride)
+    return rows[:, :3 * w].reshape(h, w, 3).astype(int)
 
 
 def near(pixels, color, tol):
