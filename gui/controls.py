@@ -194,16 +194,17 @@ class ControlsPanel(QtWidgets.QScrollArea):
                 form.addRow("sigma range", self.sigma)
         self.sliders["speed"].setValue(20.0)
 
-        buttons = QtWidgets.QHBoxLayout()
+        buttons = QtWidgets.QGridLayout()
         self.buttons: dict[str, QtWidgets.QPushButton] = {}
-        for name, text, tip in (("play", "Play", "play / pause (space)"), ("step", "Step", "one step"),
-                                ("reset", "Reset", "back to the first step (R)"),
-                                ("reseed", "Reseed", "new random initial particles")):
+        transport = (("play", "Play", "play / pause (space)"), ("step", "Step", "one step (N)"),
+                     ("reset", "Reset", "back to the first step (R)"),
+                     ("reseed", "Reseed", "new random initial particles"))
+        for k, (name, text, tip) in enumerate(transport):
             b = QtWidgets.QPushButton(text)
             b.setToolTip(tip)
             b.clicked.connect(lambda _=False, n=name: self.action.emit(n))
             self.buttons[name] = b
-            buttons.addWidget(b)
+            buttons.addWidget(b, k // 2, k % 2)
         form.addRow(buttons)
 
         self.scrubber = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
@@ -224,6 +225,13 @@ class ControlsPanel(QtWidgets.QScrollArea):
             layers.addWidget(box, k // 2, k % 2)
         form.addRow("overlays", None)
         form.addRow(layers)
+        self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+    def minimumSizeHint(self) -> QtCore.QSize:
+        """As wide as the widgets need with the current fonts (the presenter theme's are
+        larger), so nothing is cut off; any height, it scrolls."""
+        width = self.widget().minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width() + 4
+        return QtCore.QSize(width, 120)
 
     def set_params(self, params: Params) -> None:
         """Write ``params`` into the widgets without emitting anything."""

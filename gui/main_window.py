@@ -67,7 +67,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self._redraw.timeout.connect(self._draw_again)
 
         self.controls = ControlsPanel(list_presets())
-        self.controls.setMinimumWidth(330)
         self.view2d = Landscape2DView("")
         self.view3d = _make_3d_view()
         self.energy = EnergyTracePlot()
@@ -220,7 +219,6 @@ class MainWindow(QtWidgets.QMainWindow):
             plot.setBackground(pg_background(self.presenter))
             theme.style_plot(plot.getPlotItem(), self.presenter)
         self.images.setBackground(pg_background(self.presenter))
-        self.controls.setMinimumWidth(440 if self.presenter else 330)
         self.explanation.setMaximumHeight(170 if self.presenter else 90)
         with QtCore.QSignalBlocker(self.menu_actions["presenter"]):
             self.menu_actions["presenter"].setChecked(self.presenter)

@@ -50,7 +50,8 @@ def apply_theme(app: QtWidgets.QApplication, presenter: bool) -> None:
     R = QtGui.QPalette.ColorRole
     for role, color in ((R.Window, window), (R.Base, base), (R.AlternateBase, window),
                         (R.Text, text), (R.WindowText, text), (R.ButtonText, text),
-                        (R.Button, window.lighter(130)), (R.Highlight, accent),
+                        (R.Button, QtGui.QColor(70, 70, 70) if presenter else window.lighter(130)),
+                        (R.Highlight, accent),
                         (R.HighlightedText, QtGui.QColor(0, 0, 0)), (R.ToolTipBase, base),
                         (R.ToolTipText, text), (R.PlaceholderText, text.darker(160))):
         pal.setColor(role, color)
