@@ -9,6 +9,7 @@ import sys
 
 from PyQt6 import QtCore, QtWidgets
 
+from engine.backend import BackendError, get_backend
 from engine.params import ParamError
 from engine.presets import DEFAULT_PRESET, load_preset
 
@@ -23,6 +24,13 @@ def _configure_gl() -> None:
 
 
 def run_app(args) -> int:
+    """Open the window and run until it closes; 2 for a bad --preset or --backend."""
+    if args.backend:
+        try:
+            get_backend(args.backend)
+        except BackendError as exc:
+            print(f"memscape: --backend {args.backend}: {exc}", file=sys.stderr)
+            return 2
     _configure_gl()
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     app.setApplicationName("Memscape")

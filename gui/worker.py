@@ -320,11 +320,12 @@ class SimulationWorker(QtCore.QThread):
     def _snapshot(self, sim: Simulation, last: Snapshot | None) -> Snapshot:
         frame = sim.frame()
         uv = sim.plane.project(frame["x"])
-        # an AM's landscape does not change from step to step: share it
-        if last is not None and not sim.is_diffusion and last.model == sim.params.model:
+        # an AM's landscape changes only with its parameters, not from step to step: share it
+        if last is not None and not sim.is_diffusion and last.params is sim.params:
             land = last.landscape
-        else:
-            land = sim.landscape(self.recording.scene.grid)
+        else:  # float32 is plenty for drawing and halves what a long recording keeps
+            land = {k: (v.astype(np.float32) if isinstance(v, np.ndarray) and k in ("energy", "grad") else v)
+                    for k, v in sim.landscape(self.recording.scene.grid).items()}
         nearest = None
         if sim.patterns.image_shape is not None:
             nearest = np.argmin(sq_dists(frame["x"], sim.memories_host), axis=1)

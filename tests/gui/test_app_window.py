@@ -315,3 +315,15 @@ def test_the_dock_layout_and_overlays_persist_between_runs(make_window, qtbot):
     assert second.docks["explanation"].isHidden()
     assert not second.controls.layers["contours"].isChecked()
     assert not second.view2d.contours.isVisible()
+
+
+def test_changing_beta_reshapes_the_associative_memory_landscape(make_window, qtbot):
+    window = make_window()
+    am_before = window.recording[window.index][1].landscape["energy"].copy()
+    window.controls.sliders["beta"].slider.setValue(math.log10(0.5))  # below 4/d^2 = 1: one well
+    qtbot.waitUntil(lambda: window.worker.twin.params.beta == pytest.approx(0.5, rel=1e-3))
+    qtbot.waitUntil(lambda: window.recording[window.index][1].params.beta == pytest.approx(0.5, rel=1e-3))
+    am_after = window.recording[window.index][1].landscape["energy"]
+    assert not np.allclose(am_before, am_after)
+    row = am_after[am_after.shape[0] // 2]  # along y = 0: the two wells have merged into one
+    assert np.argmin(row) in range(len(row) // 2 - 3, len(row) // 2 + 4)
