@@ -242,12 +242,8 @@ class ControlsPanel(QtWidgets.QScrollArea):
             if name != "speed":
                 slider.setValue(getattr(params, name))
         self.sigma.setValues(params.sigma_min, params.sigma_max)
-        diffusion = params.model == "diffusion"
-        for name in ("rho", "churn", "eta"):
-            self.sliders[name].setEnabled(diffusion)
-        self.combos["sampler"].setEnabled(diffusion)
-        self.combos["schedule"].setEnabled(diffusion)
-        self.sigma.setEnabled(diffusion)
+        # every control stays live: beside an AM the side-by-side view runs diffusion with
+        # the sampler and schedule settings, beside diffusion an AM with beta
 
     def set_preset(self, name: str) -> None:
         with QtCore.QSignalBlocker(self.preset):
