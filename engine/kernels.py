@@ -27,8 +27,9 @@ that one changed.
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Callable
 
 import array_api_compat.numpy as compat_numpy
 import numpy as np
@@ -45,7 +46,7 @@ THREADED_MAX_D = 32
 GENERIC_BLOCK_ELEMENTS = 1 << 24
 
 _WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-_POOL = ThreadPoolExecutor(_WORKERS, thread_name_prefix="memscape-kernels")  # threads start on first use
+_POOL = ThreadPoolExecutor(max(_WORKERS - 1, 1), thread_name_prefix="memscape-kernels")  # the caller is the other
 
 
 def sq_dists(x: Any, memories: Any) -> Any:
@@ -103,27 +104,34 @@ def _lse_mean_generic(xp: Any, q: Any, memories: Any, bias: Any) -> tuple[Any, A
 
 def _lse_mean_numpy(q: np.ndarray, memories: np.ndarray, bias: np.ndarray | None
                     ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_lse_mean` on NumPy: cache-sized blocks, in place, on every core for small D."""
+    """:func:`_lse_mean` on NumPy: cache-sized blocks, in place, on every core for small D.
+
+    Threads take the next block when they finish one (the caller works too), so a core
+    that another process is using slows the call only by its share of the blocks."""
     n, d = q.shape
     rows = max(BLOCK_ELEMENTS // memories.shape[0], MIN_ROWS)
     dtype = np.result_type(q, memories)
     lse = np.empty(n, dtype)
     mean = np.empty((n, d), dtype)
-    starts = list(range(0, n, rows))
-    workers = min(_WORKERS, len(starts)) if d <= THREADED_MAX_D else 1
-    if workers <= 1:
-        _numpy_blocks(q, memories, bias, lse, mean, rows, starts)
-    else:
-        jobs = [_POOL.submit(_numpy_blocks, q, memories, bias, lse, mean, rows, starts[k::workers])
-                for k in range(workers)]
-        for job in jobs:
-            job.result()
+    starts = iter(range(0, n, rows))
+    lock = threading.Lock()
+
+    def next_start() -> int | None:
+        with lock:
+            return next(starts, None)
+
+    workers = min(_WORKERS, -(-n // rows)) if d <= THREADED_MAX_D else 1
+    jobs = [_POOL.submit(_numpy_blocks, q, memories, bias, lse, mean, rows, next_start) for _ in range(workers - 1)]
+    _numpy_blocks(q, memories, bias, lse, mean, rows, next_start)
+    for job in jobs:
+        job.result()
     return lse, mean
 
 
 def _numpy_blocks(q: np.ndarray, memories: np.ndarray, bias: np.ndarray | None, lse: np.ndarray,
-                  mean: np.ndarray, rows: int, starts: list[int]) -> None:
-    """Fill lse[s:s+rows] and mean[s:s+rows] for every s in ``starts`` with one set of buffers.
+                  mean: np.ndarray, rows: int, next_start: Callable[[], int | None]) -> None:
+    """Fill lse[s:s+rows] and mean[s:s+rows] for each block start s that ``next_start``
+    hands out, until it returns None, with one set of buffers.
 
     l - max is clipped from below at log(tiny)/2 (-43.7 in float32): exp then never
     yields subnormal numbers, which x86 CPUs process tens of times slower (in exp and
@@ -135,7 +143,7 @@ def _numpy_blocks(q: np.ndarray, memories: np.ndarray, bias: np.ndarray | None, 
     top = np.empty(rows, lse.dtype)
     total = np.empty(rows, lse.dtype)
     floor = 0.5 * np.log(np.finfo(lse.dtype).tiny)
-    for start in starts:
+    while (start := next_start()) is not None:
         stop = min(start + rows, n)
         k = stop - start
         blk, top_k, total_k, mean_k = logits[:k], top[:k], total[:k], mean[start:stop]
