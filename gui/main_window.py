@@ -34,6 +34,8 @@ DOCKS = {"controls": "Controls", "side": "Side by side: AM vs diffusion", "view2
          "images": "Images", "explanation": "What you see (Table 1)"}
 # layout key -> (title, the big docks) ; see _apply_layout
 LAYOUTS = {1: "Figure 1: side by side", 2: "Explore: 2D landscape", 3: "3D landscape"}
+ORBIT_TICK_MS = 40
+ORBIT_DEGREES_PER_TICK = 0.6  #: 15 degrees a second
 
 
 def _make_3d_view() -> QtWidgets.QWidget:
@@ -65,6 +67,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._labels_key: tuple = ()
         self._redraw = QtCore.QTimer(self, singleShot=True, interval=0)
         self._redraw.timeout.connect(self._draw_again)
+        self._orbit = QtCore.QTimer(self, interval=ORBIT_TICK_MS)
+        self._orbit.timeout.connect(self._orbit_step)
+        self._azimuth = 45.0
 
         self.controls = ControlsPanel(list_presets())
         self.view2d = Landscape2DView("")
@@ -149,6 +154,7 @@ class MainWindow(QtWidgets.QMainWindow):
             action(view, f"layout{key}", f"Layout {key}: {title}", lambda _=False, k=key: self._apply_layout(k), str(key))
         view.addSeparator()
         action(view, "fullscreen", "Full screen", self._toggle_fullscreen, "F")
+        action(view, "orbit", "Orbit the 3D camera", self._set_orbiting, "O", checkable=True)
         action(view, "presenter", "Presenter theme (high contrast, large fonts)", self._set_presenter, "T",
                checkable=True)
         view.addSeparator()
@@ -226,6 +232,17 @@ class MainWindow(QtWidgets.QMainWindow):
     def _set_presenter(self, on: bool) -> None:
         self.presenter = on
         self._apply_theme()
+
+    def _set_orbiting(self, on: bool) -> None:
+        """Turn the 3D camera slowly around the landscape (for demos), or stop."""
+        if on and hasattr(self.view3d, "set_orbit"):
+            self._orbit.start()
+        else:
+            self._orbit.stop()
+
+    def _orbit_step(self) -> None:
+        self._azimuth = (self._azimuth + ORBIT_DEGREES_PER_TICK) % 360.0
+        self.view3d.set_orbit(self._azimuth)
 
     def _toggle_fullscreen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
@@ -497,6 +514,7 @@ class MainWindow(QtWidgets.QMainWindow):
         return path
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        self._orbit.stop()
         self.worker.stop()
         self.settings.save_window(self)
         self.settings.save_run(self.preset, self.params)

@@ -261,6 +261,8 @@ class Landscape2DView(pg.PlotWidget):
         if index != self._hover:
             self.set_highlight(index)
             self.hovered.emit(index)
+            self.setToolTip("" if index < 0 else
+                            f"particle {index} at ({self._xy[index, 0]:.3g}, {self._xy[index, 1]:.3g})")
 
     def _on_mouse_clicked(self, ev) -> None:
         if ev.button() != QtCore.Qt.MouseButton.LeftButton or ev.double():

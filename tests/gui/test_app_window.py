@@ -327,3 +327,15 @@ def test_changing_beta_reshapes_the_associative_memory_landscape(make_window, qt
     assert not np.allclose(am_before, am_after)
     row = am_after[am_after.shape[0] // 2]  # along y = 0: the two wells have merged into one
     assert np.argmin(row) in range(len(row) // 2 - 3, len(row) // 2 + 4)
+
+
+def test_the_orbit_key_turns_the_3d_camera(make_window, qtbot):
+    window = make_window()
+    if not hasattr(window.view3d, "set_orbit"):
+        pytest.skip(f"no 3D view here: {window.view3d.text()}")
+    _shown(window, qtbot, 3)
+    before = window.view3d.opts["azimuth"]
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_O)
+    qtbot.waitUntil(lambda: abs(window.view3d.opts["azimuth"] - before) > 1.0)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_O)
+    assert not window._orbit.isActive()
