@@ -132,12 +132,15 @@ def median_times(fns: dict[str, Callable[[], Any]], timing: Timing) -> dict[str,
 
 def figure(name: str, pairs: int, fns: dict[str, Callable[[], Any]], timing: Timing, note: str = "") -> dict[str, Any]:
     """Time the versions in ``fns`` ("fast", "numpy" and maybe "torch") and build one figure."""
-    t = median_times(fns, timing)
+    return _figure(name, pairs, median_times(fns, timing), "fast", note)
+
+
+def _figure(name: str, pairs: int, t: dict[str, float], fast: str, note: str) -> dict[str, Any]:
     torch_s = t.get("torch")
-    return {"name": name, "pairs": pairs, "median_s": t["fast"], "pairs_per_s": pairs / t["fast"],
+    return {"name": name, "pairs": pairs, "median_s": t[fast], "pairs_per_s": pairs / t[fast],
             "numpy_s": t["numpy"], "torch_s": torch_s,
-            "speedup_vs_numpy": t["numpy"] / t["fast"],
-            "speedup_vs_torch": None if torch_s is None else torch_s / t["fast"], "note": note}
+            "speedup_vs_numpy": t["numpy"] / t[fast],
+            "speedup_vs_torch": None if torch_s is None else torch_s / t[fast], "note": note}
 
 
 # -- the figures -------------------------------------------------------------------------
@@ -193,9 +196,10 @@ def sampler_figure(shape, timing: Timing, torch_ops, log) -> dict[str, Any]:
     return fig
 
 
-def landscape_figure(res: int, timing: Timing, torch_ops, log) -> dict[str, Any]:
-    """engine.landscape.energy_map (lift, energy, gradient, host copy) on a res x res grid
-    around 64 ring memories, against the plain versions' energy + gradient on its points."""
+def landscape_figures(res: int, timing: Timing, torch_ops, log) -> list[dict[str, Any]]:
+    """Energy + gradient at the points of a res x res grid around 64 ring memories, by the
+    engine's kernel and by the plain versions; and the whole engine.landscape.energy_map
+    (lift, energy, gradient, host copy) against the same plain versions."""
     from engine.landscape import Grid, energy_map
     from engine.simulation import Simulation
 
@@ -205,17 +209,22 @@ def landscape_figure(res: int, timing: Timing, torch_ops, log) -> dict[str, Any]
     grid = Grid.for_memories(sim.memories_host, resolution=res)
     pts = sim.plane.lift(sim.backend.asarray(grid.points()))
     memories, beta = sim.memories, 1.0 / sim.landscape_sigma ** 2
-    fns = {"fast": lambda: energy_map(sim, grid),
+    fns = {"fast": lambda: energy_and_grad(fast_lse_mean, pts, memories, beta, "gaussian"),
+           "map": lambda: energy_map(sim, grid),
            "numpy": lambda: energy_and_grad(lambda *a: plain_lse_mean(*a, NUMPY_OPS), pts, memories, beta, "gaussian")}
     if torch_ops is not None:
         torch, ops = torch_ops
         tp, tm = torch.from_numpy(np.asarray(pts)), torch.from_numpy(np.asarray(memories))
         fns["torch"] = lambda: _no_grad(torch, lambda: energy_and_grad(
             lambda *a: plain_lse_mean(*a, ops), tp, tm, beta, "gaussian"))
-    fig = figure(f"landscape {res}x{res}, M={LANDSCAPE_M} (energy + gradient)", res * res * LANDSCAPE_M, fns,
-                 timing, "fast = the whole engine.landscape.energy_map; numpy/torch = their kernels on its points")
-    _log(log, fig)
-    return fig
+    t = median_times(fns, timing)
+    pairs = res * res * LANDSCAPE_M
+    figs = [_figure(f"landscape {res}x{res} points, M={LANDSCAPE_M}, energy+grad", pairs, t, "fast", ""),
+            _figure(f"landscape {res}x{res}, M={LANDSCAPE_M}, whole energy_map", pairs, t, "map",
+                    "engine.landscape.energy_map against the plain kernels on its points")]
+    for fig in figs:
+        _log(log, fig)
+    return figs
 
 
 def gui_fps(particles: int = GUI_PARTICLES, seconds: float = 4.0) -> dict[str, Any]:
@@ -247,7 +256,7 @@ def collect(quick: bool = False, repeat: int = 5, log: Callable[[str], None] | N
     report = {"machine": machine(torch_ops), "quick": quick, "repeat": repeat}
     report["figures"] = kernel_figures(QUICK_SHAPES if quick else SHAPES, timing, torch_ops, log)
     report["figures"].append(sampler_figure(QUICK_SAMPLER_SHAPE if quick else SAMPLER_SHAPE, timing, torch_ops, log))
-    report["figures"].append(landscape_figure(QUICK_LANDSCAPE_RES if quick else LANDSCAPE_RES, timing, torch_ops, log))
+    report["figures"] += landscape_figures(QUICK_LANDSCAPE_RES if quick else LANDSCAPE_RES, timing, torch_ops, log)
     report["gui"] = {"particles": GUI_PARTICLES, "fps": None, "note": "skipped: --quick"} if quick else gui_fps()
     return report
 

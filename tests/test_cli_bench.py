@@ -20,7 +20,7 @@ def test_quick_json_has_every_figure_with_positive_finite_numbers():
     report = json.loads(r.stdout)
     assert report["quick"] is True and report["repeat"] == 2
     names = [f["name"] for f in report["figures"]]
-    assert len(names) == 2 * len(bench.QUICK_SHAPES) + 2
+    assert len(names) == 2 * len(bench.QUICK_SHAPES) + 3
     assert any(n.startswith("heun step") for n in names) and any(n.startswith("landscape") for n in names)
     has_torch = report["machine"]["torch"] is not None
     for f in report["figures"]:
