@@ -31,8 +31,10 @@ def run_app(args) -> int:
         except BackendError as exc:
             print(f"memscape: --backend {args.backend}: {exc}", file=sys.stderr)
             return 2
-    _configure_gl()
-    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    app = QtWidgets.QApplication.instance()
+    if app is None:  # the surface format counts only before the QApplication exists
+        _configure_gl()
+        app = QtWidgets.QApplication(sys.argv[:1])
     app.setApplicationName("Memscape")
     app.setOrganizationName("Memscape")
     from gui.main_window import MainWindow  # after the QApplication: pyqtgraph reads its config
