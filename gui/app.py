@@ -53,8 +53,6 @@ def run_app(args) -> int:
     if not args.preset and last_params is not None and preset == last_preset:
         params = last_params  # the slider values of the last session
     window = MainWindow(preset, params, backend=args.backend, settings=settings)
-    window.resize(1500, 920)
-    settings.restore_window(window)
     window.show()
     if args.quit_after is not None:
         QtCore.QTimer.singleShot(int(args.quit_after * 1000), window.close)

@@ -32,7 +32,7 @@ from gui.worker import Recording, SimulationWorker, Snapshot
 DOCKS = {"controls": "Controls", "side": "Side by side: AM vs diffusion", "view2d": "Landscape 2D",
          "view3d": "Landscape 3D", "energy": "Energy trace", "schedule": "Noise schedule",
          "images": "Images", "explanation": "What you see (Table 1)"}
-# layout key -> (title, the big docks) ; see _apply_layout
+# layout key (its shortcut) -> title; see _apply_layout
 LAYOUTS = {1: "Figure 1: side by side", 2: "Explore: 2D landscape", 3: "3D landscape"}
 ORBIT_TICK_MS = 40
 ORBIT_DEGREES_PER_TICK = 0.6  #: 15 degrees a second
@@ -62,7 +62,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.recording: Recording | None = None
         self.index = 0
         self._draw_times: list[float] = []
-        self._highlight = -1
+        self.playing = False  #: as the worker last reported
         self._in_sight: dict[str, bool] = {}
         self._labels_key: tuple = ()
         self._redraw = QtCore.QTimer(self, singleShot=True, interval=0)
@@ -99,16 +99,15 @@ class MainWindow(QtWidgets.QMainWindow):
         install_export(self)  # "Export video...", "Export trajectories..." and the record button
         self.statusBar().addWidget(self.alert_label)  # after: the export puts its button at index 0
         self._apply_layout(1)
-        self.settings.restore_window(self)
+        self.resize(1500, 920)
+        self.settings.restore_window(self)  # the user's last size and layout, if any
         self._connect()
         self.controls.set_preset(preset)
         self.controls.set_params(params)
         speed = self.settings.value("run/speed", 20.0, float)
         self.controls.sliders["speed"].setValue(speed)
-        for name in LAYERS:
-            on = self.settings.value(f"layers/{name}", True, bool)
-            self.controls.layers[name].setChecked(on)
-            self._set_layer(name, on)
+        for name in LAYERS:  # toggling the box shows or hides the layer
+            self.controls.layers[name].setChecked(self.settings.value(f"layers/{name}", True, bool))
         self._apply_theme()
 
         self.worker = SimulationWorker(params, backend)
@@ -286,9 +285,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_action(self, name: str) -> None:
         self.alert_label.hide()
         if name == "play":
-            playing = self.controls.buttons["play"].text() == "Pause"
             self.live = True
-            self.worker.send("play", not playing)
+            self.worker.send("play", not self.playing)
         elif name == "reseed":
             self.params = self.params.replace(seed=self.params.seed + 1)
             self.live = True
@@ -304,10 +302,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.worker.send("play", True)
 
     def _memory_points(self) -> list[list[float]] | None:
-        """The memories as an editable list (2D data only), else None with a message."""
+        """The memories as an editable list (2D data only), else None with a message. Points
+        already edited come from the parameters, which may be ahead of the recording."""
         if self.recording is None or self.recording.scene.memories.shape[1] != 2:
             self.statusBar().showMessage("memories can be added and moved only for 2D data", 5000)
             return None
+        if self.params.patterns.get("kind") == "points":
+            return [list(map(float, p)) for p in self.params.patterns["points"]]
         return self.recording.scene.memories.tolist()
 
     def _on_memory_added(self, x: float, y: float) -> None:
@@ -329,7 +330,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.show_frame(self.recording, min(index, len(self.recording) - 1))
 
     def _set_highlight(self, index: int) -> None:
-        self._highlight = index
         for item in (self.view2d, self.energy, self.side):
             item.set_highlight(index)
 
@@ -358,6 +358,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.controls.set_params(params)
 
     def _on_playing_changed(self, playing: bool) -> None:
+        self.playing = playing
         self.controls.set_playing(playing)
 
     def step_shown(self) -> int:

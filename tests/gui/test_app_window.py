@@ -339,3 +339,10 @@ def test_the_orbit_key_turns_the_3d_camera(make_window, qtbot):
     qtbot.waitUntil(lambda: abs(window.view3d.opts["azimuth"] - before) > 1.0)
     qtbot.keyClick(window, QtCore.Qt.Key.Key_O)
     assert not window._orbit.isActive()
+
+
+def test_two_quick_shift_clicks_add_two_memories(make_window, qtbot):
+    window = make_window()
+    window.view2d.memory_added.emit(0.0, 1.0)
+    window.view2d.memory_added.emit(0.0, -1.0)  # before the worker has answered the first
+    qtbot.waitUntil(lambda: window.recording.scene.memories.shape[0] == 4)
