@@ -58,8 +58,7 @@ def apply_theme(app: QtWidgets.QApplication, presenter: bool) -> None:
     app.setPalette(pal)
     font = app.font()
     font.setPointSize(15 if presenter else 10)
-    if presenter:
-        font.setBold(True)
+    font.setBold(presenter)  # also un-bolds when the presenter theme is switched off
     app.setFont(font)
     pg.setConfigOptions(background="k" if presenter else (24, 26, 31),
                         foreground="w" if presenter else (210, 214, 222), antialias=True)
