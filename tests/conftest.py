@@ -6,5 +6,10 @@ software OpenGL, so that a machine with a GPU draws what CI draws. Subprocesses 
 tests start (main.py smoke and CLI tests) inherit both.
 """
 import os
+import tempfile
 
 os.environ["LIBGL_ALWAYS_SOFTWARE"] = "1"
+# CI runs as root with no login session: without a runtime directory Qt warns when asked for
+# one, and Qt warnings fail tests.
+if not os.environ.get("XDG_RUNTIME_DIR"):
+    os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="memscape-runtime-")  # mode 0700
