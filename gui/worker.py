@@ -204,8 +204,8 @@ class SimulationWorker(QtCore.QThread):
         return True
 
     def _apply(self, kind: str, payload: Any) -> None:
-        if kind == "rebuild":
-            self._build(payload)
+        if kind == "rebuild" or (kind == "params" and self.main is None):
+            self._build(payload)  # (new parameters may also fix a run that could not start)
         elif self.main is None:
             return
         elif kind == "params":
