@@ -9,6 +9,7 @@ alive (leaked widgets fail the test).
 from __future__ import annotations
 
 import os
+import threading
 
 import pytest
 
@@ -44,6 +45,7 @@ def make_window(qtbot):
 
     app = QtWidgets.QApplication.instance()
     before = {id(w) for w in app.topLevelWidgets()}
+    threads_before = set(_python_threads())
     windows = []
 
     def make(preset: str = "two-wells", autoplay: bool = False, **overrides):
@@ -66,6 +68,12 @@ def make_window(qtbot):
     leaked = [w for w in app.topLevelWidgets()
               if id(w) not in before and isinstance(w, QtWidgets.QMainWindow)]
     assert not leaked, f"windows left alive after the test: {leaked}"
+    assert set(_python_threads()) <= threads_before, "a Python thread outlived the test"
+
+
+def _python_threads():
+    """Threads started from Python (QThreads appear only as dummy entries, checked above)."""
+    return [t for t in threading.enumerate() if t.is_alive() and not isinstance(t, threading._DummyThread)]
 
 
 @pytest.fixture
