@@ -9,12 +9,15 @@ l_nmu = q_n . xi_mu + b_mu (q = beta x; b = -beta/2 |xi|^2 for the distance
 form, none for the dot form; the distance form's row constant -beta/2 |x_n|^2
 cannot change the softmax and is added to lse afterwards). The particles are
 taken in blocks of rows so that an (rows, M) block never leaves a core's cache;
-each block costs one matmul for the logits, one exp pass, and one matmul for
-the weighted sum of memories: the softmax weights exp(l - lse) are never
-formed, the mean is (sum_mu e_nmu xi_mu) / (sum_mu e_nmu) with e = exp(l - max).
+each block costs one matmul for the logits, one exp pass (plus cheap max, shift
+and sum passes), and one matmul for the weighted sum of memories: the softmax
+weights exp(l - lse) are never formed, the mean is (sum_mu e_nmu xi_mu) /
+(sum_mu e_nmu) with e = exp(l - max), and lse = max + log sum_mu e_nmu.
+Everything runs in the arrays' own float type (float32 by default).
 |xi|^2 is computed once per call (O(MD), 1/N of the work); it is not cached
 across calls because the memories arrays are mutable and nothing cheap tells
-that one changed.
+that one changed. Like any |x|^2 - 2 x.xi + |xi|^2 form, the distance form's lse
+carries an absolute rounding error of about eps * beta * (|x|^2 + |xi|^2).
 
 - NumPy (``xp`` is numpy or array_api_compat.numpy): preallocated block buffers,
   ``out=`` and in-place ops, and, when the memories are low-dimensional (the exp
@@ -46,14 +49,14 @@ THREADED_MAX_D = 32
 GENERIC_BLOCK_ELEMENTS = 1 << 24
 
 _WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-_POOL = ThreadPoolExecutor(max(_WORKERS - 1, 1), thread_name_prefix="memscape-kernels")  # the caller is the other
+_pool: tuple[int, ThreadPoolExecutor] | None = None  # (pid, pool)
+_pool_lock = threading.Lock()
 
 
 def sq_dists(x: Any, memories: Any) -> Any:
     """|x_n - xi_mu|^2 as an (N, M) block, via |x|^2 - 2 x.xi + |xi|^2, clipped at 0."""
     xp = namespace(x, memories)
-    d = (xp.sum(x * x, axis=1)[:, None] - 2.0 * (x @ memories.T)
-         + xp.sum(memories * memories, axis=1)[None, :])
+    d = xp.vecdot(x, x)[:, None] - 2.0 * (x @ memories.T) + xp.vecdot(memories, memories)[None, :]
     return xp.maximum(d, xp.zeros_like(d))
 
 
@@ -121,7 +124,8 @@ def _lse_mean_numpy(q: np.ndarray, memories: np.ndarray, bias: np.ndarray | None
             return next(starts, None)
 
     workers = min(_WORKERS, -(-n // rows)) if d <= THREADED_MAX_D else 1
-    jobs = [_POOL.submit(_numpy_blocks, q, memories, bias, lse, mean, rows, next_start) for _ in range(workers - 1)]
+    jobs = [_thread_pool().submit(_numpy_blocks, q, memories, bias, lse, mean, rows, next_start)
+            for _ in range(workers - 1)]
     _numpy_blocks(q, memories, bias, lse, mean, rows, next_start)
     for job in jobs:
         job.result()
@@ -160,3 +164,12 @@ def _numpy_blocks(q: np.ndarray, memories: np.ndarray, bias: np.ndarray | None, 
         np.log(total_k, out=lse[start:stop])
         lse[start:stop] += top_k
 
+
+def _thread_pool() -> ThreadPoolExecutor:
+    """The kernels' worker threads (one per core but the caller's), made on first use in
+    each process: a forked child must not submit work to its parent's threads."""
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool[0] != os.getpid():
+            _pool = (os.getpid(), ThreadPoolExecutor(max(_WORKERS - 1, 1), thread_name_prefix="memscape-kernels"))
+        return _pool[1]

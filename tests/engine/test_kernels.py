@@ -1,6 +1,7 @@
 """The softmax kernels against a plain float64 reference, on both backends, with the
 blocking, the threads and the subnormal clamp exercised (engine/kernels.py)."""
 import contextlib
+import multiprocessing
 
 import array_api_compat.numpy as compat_numpy
 import numpy as np
@@ -130,3 +131,21 @@ def test_sq_dists(backend):
     d = to_host(kernels.sq_dists(backend.asarray(x), backend.asarray(memories)))
     np.testing.assert_allclose(d, ((x[:, None] - memories[None]) ** 2).sum(2), atol=1e-12)
     assert (d >= 0).all()
+
+
+def _kernel_in_child(x, memories, expected):
+    np.testing.assert_array_equal(kernels.gaussian_lse_mean(x, memories, 1.0)[1], expected)
+
+
+def test_threaded_kernels_work_in_a_forked_child():
+    """A child forked after the worker threads started gets threads of its own (no deadlock)."""
+    x, memories = data(40, 9, 2, seed=8)
+    with small_blocks(4, 9):
+        expected = kernels.gaussian_lse_mean(x, memories, 1.0)[1]  # the parent's threads exist now
+        child = multiprocessing.get_context("fork").Process(target=_kernel_in_child, args=(x, memories, expected))
+        child.start()
+        child.join(timeout=60)
+    if child.is_alive():
+        child.kill()
+        pytest.fail("the kernel deadlocked in a forked child")
+    assert child.exitcode == 0
