@@ -16,10 +16,10 @@ setup:
 run: setup
 	$(VENV)/bin/python main.py $(ARGS)
 
-# Software OpenGL so that a machine with a GPU renders the tests as CI does; pytest starts
-# its own Xvfb display (pyproject.toml).
+# pytest starts its own Xvfb display (pyproject.toml) and tests/conftest.py sets software
+# OpenGL, so a machine with a GPU renders the tests as CI does.
 test: setup
-	LIBGL_ALWAYS_SOFTWARE=1 $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV)
