@@ -23,13 +23,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", default=DEFAULT_PRESET,
                         help=f"built-in preset name or path to a preset .toml (default: {DEFAULT_PRESET})")
     parser.add_argument("--out", required=True, metavar="FILE.npz", help="trajectory file to write")
+    parser.add_argument("--init", metavar="FILE.npy", help="(N, D) array used exactly as the initial state")
+    add_param_arguments(parser)
+
+
+def add_param_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that override a preset's parameters (shared with ``export``); read by build_params."""
     parser.add_argument("--model", choices=MODELS, help="override the preset's model")
     parser.add_argument("--sampler", choices=SAMPLERS, help="diffusion sampler")
     parser.add_argument("--schedule", choices=SCHEDULES, help="diffusion noise schedule")
     parser.add_argument("--steps", type=int, metavar="N", help="number of steps")
     parser.add_argument("--particles", type=int, metavar="N", help="number of particles")
     parser.add_argument("--seed", type=int, metavar="S", help="random seed")
-    parser.add_argument("--init", metavar="FILE.npy", help="(N, D) array used exactly as the initial state")
     parser.add_argument("--backend", choices=BACKENDS, help="array backend (default: the preset's, auto)")
     parser.add_argument("--precision", choices=PRECISIONS, help="float32 (default) or float64")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",

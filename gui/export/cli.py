@@ -22,7 +22,7 @@ import subprocess
 import sys
 from typing import Iterator
 
-from engine.params import BACKENDS, MODELS, PRECISIONS, SAMPLERS, SCHEDULES
+from engine.cli.simulate import add_param_arguments
 from engine.presets import DEFAULT_PRESET
 from gui.export.settings import OVERLAYS, RESOLUTIONS, VIEWS, RenderSettings
 
@@ -69,16 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--title", default="", help="title drawn in the top left corner")
     parser.add_argument("--no-overlays", dest="overlays", action="store_false",
                         help="no title, parameter readout, step or sigma on the frames")
-    parser.add_argument("--model", choices=MODELS, help="override the preset's model")
-    parser.add_argument("--sampler", choices=SAMPLERS, help="diffusion sampler")
-    parser.add_argument("--schedule", choices=SCHEDULES, help="diffusion noise schedule")
-    parser.add_argument("--steps", type=int, metavar="N", help="number of steps")
-    parser.add_argument("--particles", type=int, metavar="N", help="number of particles")
-    parser.add_argument("--seed", type=int, metavar="S", help="random seed")
-    parser.add_argument("--backend", choices=BACKENDS, help="array backend (default: the preset's, auto)")
-    parser.add_argument("--precision", choices=PRECISIONS, help="float32 (default) or float64")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="set any parameter, e.g. --set beta=4 --set patterns.count=12 (repeatable)")
+    add_param_arguments(parser)
 
 
 class ProgressLine:
