@@ -80,9 +80,10 @@ class Params:
     vp_beta_min: float = dataclasses.field(default=0.1, metadata=_range(0.0))
     vp_beta_max: float = dataclasses.field(default=20.0, metadata=_range(0.0, open_low=True))
     cosine_s: float = dataclasses.field(default=0.008, metadata=_range(0.0))
-    langevin_steps: int = dataclasses.field(default=5, metadata=_range(1, 10_000))
-    langevin_eps: float = dataclasses.field(default=0.1, metadata=_range(0.0, open_low=True))
-    """Annealed Langevin step size at sigma_min, as a fraction of sigma_min^2 (Song & Ermon 2019)."""
+    langevin_steps: int = dataclasses.field(default=10, metadata=_range(1, 10_000))
+    langevin_eps: float = dataclasses.field(default=0.5, metadata=_range(0.0, open_low=True))
+    """Annealed Langevin step size at noise level sigma_i as a fraction of sigma_i^2 (Song & Ermon 2019:
+    alpha_i = eps sigma_i^2 / sigma_L^2, so langevin_eps = eps / sigma_L^2)."""
 
     # stored patterns: the preset's [patterns] table, e.g. {"kind": "ring", "count": 8}
     patterns: dict[str, Any] = dataclasses.field(default_factory=lambda: {"kind": "two-wells"})

@@ -170,3 +170,15 @@ def test_run_gives_the_npz_arrays(backend):
     am = run(two_wells(model="modern", steps=4, particles=3), backend)
     assert "sigma" not in am and am["positions"].shape == (5, 3, 2)
     assert json.loads(am["params"])["model"] == "modern"
+
+
+@pytest.mark.parametrize("sampler", ["euler", "heun", "edm-churn", "euler-maruyama", "ddpm", "ddim", "langevin"])
+def test_gaussian_preset_defaults_sample_the_data_distribution(sampler):
+    """With the preset's own step counts and step sizes every sampler reproduces N(mu, s^2 I):
+    the defaults a user meets first must already make the closed-form point."""
+    params = load_preset("gaussian").replace(sampler=sampler, particles=4000, precision="float64")
+    out = run(params, engine.backend.get_backend("numpy", "float64"))
+    x = out["positions"][-1]
+    mu, s = np.asarray(params.patterns["mean"]), params.patterns["std"]
+    assert np.allclose(x.mean(axis=0), mu, atol=0.05)
+    assert np.allclose(x.var(axis=0), s**2, rtol=0.15)
