@@ -9,34 +9,40 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
+from gui.history import HistoryView
 from gui.theme import HIGHLIGHT_COLOR, VIOLATION_COLOR
+from gui.trail_thinning import shown_steps
 
 MAX_LINES = 64  #: particles drawn as individual lines (the mean uses all)
+MAX_LINE_SEGMENTS = 16_000  #: beyond this, the lines skip evenly spaced steps (the plot is a few hundred pixels wide)
 
 
-def energy_rises(energy: np.ndarray, rtol: float = 1e-5) -> np.ndarray:
-    """(T, N) energies -> (T,) number of particles whose energy rose into step t:
-    E_t > E_{t-1} + rtol (1 + |E_{t-1}|) (a float32-sized tolerance); row 0 is 0."""
-    e = np.asarray(energy, dtype=np.float64)
-    out = np.zeros(len(e), dtype=np.int64)
-    if len(e) > 1:
-        prev, cur = e[:-1], e[1:]
-        with np.errstate(invalid="ignore"):
-            rose = cur > prev + rtol * (1.0 + np.abs(prev))
-        out[1:] = np.count_nonzero(rose, axis=1)
-    return out
+def line_segments(steps: np.ndarray, energy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """x, y of the line segments (step t-1 -> t of every column of ``energy`` (T, K)), as
+    consecutive point pairs for ``connect="pairs"``; segments with a NaN end are left out."""
+    t = len(steps)
+    if t < 2 or energy.shape[1] == 0:
+        return np.zeros(0), np.zeros(0)
+    x = np.empty((t - 1, energy.shape[1], 2))
+    y = np.empty_like(x)
+    x[..., 0], x[..., 1] = steps[:-1, None], steps[1:, None]
+    y[..., 0], y[..., 1] = energy[:-1], energy[1:]
+    keep = np.isfinite(y).all(axis=-1)
+    return x[keep].ravel(), y[keep].ravel()
 
 
 class EnergyTracePlot(pg.PlotWidget):
-    """Energy against step; ``set_history(steps, energy)`` redraws, ``set_highlight(i)`` links."""
+    """Energy against step; ``set_history(history)`` redraws, ``set_highlight(i)`` links."""
 
     def __init__(self, parent=None):
         super().__init__(parent=parent)
         self.setLabel("bottom", "step")
         self.setLabel("left", "energy")
         self.showGrid(x=True, y=True, alpha=0.2)
-        self.lines = pg.PlotDataItem(pen=pg.mkPen(150, 170, 210, 60, width=1), connect="finite", antialias=False)
-        self.mean = pg.PlotDataItem(pen=pg.mkPen(255, 210, 0, width=3), name="mean")
+        # segments drawn as one drawLines call: a QPainterPath of many curves costs far more
+        self.lines = pg.PlotCurveItem(pen=pg.mkPen(150, 170, 210, 60, width=1), connect="pairs", antialias=False,
+                                      segmentedLineMode="on", skipFiniteCheck=True)
+        self.mean = pg.PlotDataItem(pen=pg.mkPen(255, 210, 0, width=3), name="mean", connect="finite")
         self.highlight = pg.PlotDataItem(pen=pg.mkPen(*HIGHLIGHT_COLOR, width=2.5))
         self.marks = pg.ScatterPlotItem(size=10, symbol="t1", brush=pg.mkBrush(*VIOLATION_COLOR),
                                         pen=pg.mkPen("w", width=0.8))
@@ -54,31 +60,18 @@ class EnergyTracePlot(pg.PlotWidget):
         r = self.getPlotItem().vb.rect()
         self.label.setPos(r.right() - 6, r.top() + 4)
 
-    def set_history(self, steps: np.ndarray, energy: np.ndarray, label: str = "energy") -> None:
-        """``steps`` (T,), ``energy`` (T, N) recorded so far (NaN where undefined)."""
-        self._steps = np.asarray(steps, dtype=np.float64)
-        self._energy = np.asarray(energy, dtype=np.float64).reshape(len(self._steps), -1)
+    def set_history(self, history: HistoryView, label: str = "energy") -> None:
+        """Draw a :class:`gui.history.HistoryView`: the first MAX_LINES particles' energies,
+        the mean over all and a mark at every step where some energy rose."""
+        self._steps = history.steps
+        self._energy = history.energy
         self.setLabel("left", label)
-        t, n = self._energy.shape
-        shown = self._energy[:, : min(n, MAX_LINES)]
-        if t:
-            pad = np.full((1, shown.shape[1]), np.nan)
-            ys = np.concatenate([shown, pad]).T.ravel()
-            xs = np.tile(np.append(self._steps, np.nan), shown.shape[1])
-            self.lines.setData(xs, ys)
-            finite = np.isfinite(self._energy)
-            count = finite.sum(axis=1)
-            total = np.where(finite, self._energy, 0.0).sum(axis=1)
-            mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
-            self.mean.setData(self._steps, mean)
-            rises = energy_rises(self._energy)
-            where = rises > 0
-            self.marks.setData(self._steps[where], mean[where])
-            self.violations = int(rises.sum())
-        else:
-            for item in (self.lines, self.mean, self.marks):
-                item.setData([], [])
-            self.violations = 0
+        when = shown_steps(len(self._steps), min(self._energy.shape[1], MAX_LINES), MAX_LINE_SEGMENTS)
+        self.lines.setData(*line_segments(self._steps[when], self._energy[when, :MAX_LINES]))
+        self.mean.setData(self._steps, history.mean)
+        where = history.rises > 0
+        self.marks.setData(self._steps[where], history.mean[where])
+        self.violations = int(history.rises.sum())
         self.label.setText(f"Lyapunov violations: {self.violations}")
         self._place_label()
         self._draw_highlight()

@@ -372,19 +372,20 @@ class MainWindow(QtWidgets.QMainWindow):
         main, twin = recording[index]
         if new_scene:
             self._on_new_scene(recording)
-        steps, trail, energy = recording.history(index, 0)
+        history = recording.history(index, 0)
+        trail = history.trail()
         if self._wants("view2d"):
             self._draw_landscape(self.view2d, main, trail, scene.memories_uv)
         if self._wants("energy"):
-            self.energy.set_history(steps, energy, "E_sigma(x)" if main.model == "diffusion" else "energy")
+            self.energy.set_history(history, "E_sigma(x)" if main.model == "diffusion" else "energy")
         self.schedule.set_step(int(main.frame["step"]))
         am_i, dm_i = (1, 0) if main.model == "diffusion" else (0, 1)
         self._update_labels(recording[index][am_i], recording[index][dm_i], scene.memories.shape[1] != 2)
         for i, view, trace in ((am_i, self.side.am, self.side.am_energy), (dm_i, self.side.dm, self.side.dm_energy)):
             if self._wants("side"):
-                s_steps, s_trail, s_energy = recording.history(index, i)
-                self._draw_landscape(view, recording[index][i], s_trail, scene.memories_uv)
-                trace.set_history(s_steps, s_energy)
+                side = recording.history(index, i)
+                self._draw_landscape(view, recording[index][i], side.trail(), scene.memories_uv)
+                trace.set_history(side)
         if self._wants("view3d"):
             self._draw_3d(main, trail, scene.memories_uv)
         if scene.image_shape is not None and main.nearest is not None and self._wants("images"):

@@ -28,11 +28,11 @@ from engine.kernels import sq_dists
 from engine.landscape import Grid
 from engine.params import ParamError, Params
 from engine.simulation import DivergenceError, Simulation
+from gui.history import History, HistoryView
 
 GRID_RESOLUTION = 96  #: landscape grid points per side for 2D data
 PLANE_RESOLUTION = 48  #: ... for a plane through D > 2 data (every point is lifted to R^D)
 DROP_SPREAD = 0.04  #: dropped particles' spread, as a fraction of the grid's width
-MAX_TRAIL = 400  #: recorded steps a trail shows
 
 
 def landscape_grid(uv: np.ndarray, dim: int) -> Grid:
@@ -78,20 +78,28 @@ class Scene:
 
 class Recording:
     """Every (main, twin) Snapshot pair of the current run, appended by the worker and read
-    by the GUI (entries never change after they are appended)."""
+    by the GUI (entries never change after they are appended, but for ``replace_last``),
+    and each simulation's :class:`gui.history.History` for the trails and energy traces."""
 
     def __init__(self, scene: Scene):
         self.scene = scene
         self._pairs: list[tuple[Snapshot, Snapshot]] = []
+        self._histories: tuple[History, History] | None = None
         self._lock = threading.Lock()
 
     def append(self, pair: tuple[Snapshot, Snapshot]) -> int:
         with self._lock:
+            if self._histories is None:
+                self._histories = (History(len(pair[0].uv)), History(len(pair[1].uv)))
+            for history, snap in zip(self._histories, pair):
+                history.append(snap.frame["step"], snap.uv, snap.frame["energy"])
             self._pairs.append(pair)
             return len(self._pairs) - 1
 
     def replace_last(self, pair: tuple[Snapshot, Snapshot]) -> int:
         with self._lock:
+            for history, snap in zip(self._histories, pair):
+                history.replace_last(snap.frame["step"], snap.uv, snap.frame["energy"])
             self._pairs[-1] = pair
             return len(self._pairs) - 1
 
@@ -103,16 +111,10 @@ class Recording:
         with self._lock:
             return self._pairs[index]
 
-    def history(self, index: int, which: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Up to ``index``: steps (T,), trail uv (T', N, 2) (the last MAX_TRAIL) and energy (T, N)
-        of the main (which=0) or twin (which=1) simulation."""
+    def history(self, index: int, which: int) -> HistoryView:
+        """Steps 0..index of the main (which=0) or twin (which=1) simulation."""
         with self._lock:
-            pairs = self._pairs[: index + 1]
-        snaps = [p[which] for p in pairs]
-        steps = np.array([s.frame["step"] for s in snaps], dtype=np.float64)
-        trail = np.stack([s.uv for s in snaps[-MAX_TRAIL:]])
-        energy = np.stack([s.frame["energy"] for s in snaps])
-        return steps, trail, energy
+            return self._histories[which].upto(index)
 
 
 @dataclasses.dataclass(frozen=True)

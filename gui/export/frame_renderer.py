@@ -31,16 +31,18 @@ from gui.export.video_writer import VideoWriter, encoded_size, format_for_path
 from gui.main_window import pg_background
 from gui.side_by_side import SideBySideView
 from gui.view_2d import Landscape2DView
-from gui.worker import MAX_TRAIL, landscape_grid, twin_params
+from gui.history import History, HistoryView
+from gui.worker import landscape_grid, twin_params
 
 @dataclasses.dataclass
 class Run:
-    """One simulation kept whole: every frame, its particles on the landscape plane, and the
-    energy map at each step a video shows (one map for an AM, whose landscape is fixed)."""
+    """One simulation kept whole: every frame, the :class:`gui.history.History` the app's
+    trails and energy traces draw from, and the energy map at each step a video shows
+    (one map for an AM, whose landscape is fixed)."""
 
     sim: Simulation
     frames: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-    uv: list[np.ndarray] = dataclasses.field(default_factory=list)
+    history: History | None = None
     maps: dict[int, dict[str, np.ndarray]] = dataclasses.field(default_factory=dict)
 
     @property
@@ -48,21 +50,18 @@ class Run:
         return self.sim.steps
 
     def keep(self, frame: dict[str, Any]) -> None:
+        if self.history is None:
+            self.history = History(len(frame["x"]))
         self.frames.append(frame)
-        self.uv.append(self.sim.plane.project(frame["x"]))
+        self.history.append(frame["step"], self.sim.plane.project(frame["x"]), frame["energy"])
 
     def landscape_at(self, step: int) -> dict[str, np.ndarray]:
         """The map drawn at ``step``: E_sigma at that step's sigma, or the AM's fixed landscape."""
         return self.maps.get(step, self.maps[0])
 
-    def trail(self, step: int) -> np.ndarray:
-        """(T, N, 2): the particles' last MAX_TRAIL positions up to ``step``, as the app draws them."""
-        return np.stack(self.uv[max(0, step + 1 - MAX_TRAIL):step + 1])
-
-    def energy_history(self, step: int) -> tuple[np.ndarray, np.ndarray]:
-        """Steps 0..step (T,) and every particle's energy at them (T, N), for the energy trace."""
-        return (np.arange(step + 1, dtype=np.float64),
-                np.stack([f["energy"] for f in self.frames[:step + 1]]))
+    def upto(self, step: int) -> HistoryView:
+        """Steps 0..step, as the app's views draw them."""
+        return self.history.upto(step)
 
 
 @dataclasses.dataclass
@@ -120,16 +119,18 @@ def _draw_2d(view, run: Run, step: int, scene: Scene) -> None:
     land = run.landscape_at(step)
     view.set_landscape(land["energy"], (land["x"][0], land["x"][-1]), (land["y"][0], land["y"][-1]), land["grad"])
     view.set_memories(scene.memories_uv)
-    view.set_particles(run.uv[step], run.trail(step))
+    past = run.upto(step)
+    view.set_particles(past.uv[-1], past.trail())
 
 
 def _draw_3d(view, run: Run, step: int, scene: Scene) -> None:
     """One run at one step into the Landscape3DView, as MainWindow._draw_3d does."""
     land = run.landscape_at(step)
     view.set_landscape(land["energy"], (land["x"][0], land["x"][-1]), (land["y"][0], land["y"][-1]))
-    uv = run.uv[step]
+    past = run.upto(step)
+    uv = past.uv[-1]
     view.set_particles(uv, run.frames[step]["energy"], theme.particle_colors(len(uv)) / 255.0)
-    view.set_trails(run.trail(step))
+    view.set_trails(past.trail())
     view.set_memories(scene.memories_uv)
 
 
@@ -185,7 +186,7 @@ class FrameRenderer:
                                      (dm, self.widget.dm, self.widget.dm_energy)):
                 s = min(step, run.steps)
                 _draw_2d(plot, run, s, scene)
-                trace.set_history(*run.energy_history(s))
+                trace.set_history(run.upto(s))
         else:
             _draw_2d(self.widget, scene.runs[0], step, scene)
 

@@ -12,7 +12,7 @@ from engine.params import Params
 from engine.presets import DEFAULT_PRESET, load_preset
 from engine.simulation import Simulation
 from gui.controls import SLIDERS
-from gui.energy_trace import energy_rises
+from gui.history import energy_rises
 
 pytestmark = pytest.mark.qt_log_level_fail("WARNING")  # Qt warnings fail these tests
 
