@@ -13,6 +13,7 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui
 
 from gui.theme import COLORMAP, HIGHLIGHT_COLOR, MEMORY_COLOR, particle_brushes
+from gui.trail_thinning import thinned
 
 LAYERS = ("colormap", "contours", "arrows", "trails", "memories", "particles")
 CONTOUR_LEVELS = 9
@@ -24,31 +25,57 @@ HOVER_PIXELS = 9.0
 def contour_segments(e: np.ndarray, levels: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     """Marching squares for display: line segments (S, 2, 2) where the (ny, nx) map ``e``
     crosses each of ``levels``, linearly interpolated along the cell edges; a saddle cell
-    gets two segments paired in edge order."""
+    gets two segments paired in edge order. Only the cells whose corner values straddle a
+    level are visited for it."""
     ny, nx = e.shape
-    iy, ix = np.mgrid[0:ny - 1, 0:nx - 1]
-    iy, ix = iy.ravel(), ix.ravel()
-    # each cell's four edges as (corner 1, corner 2): bottom a-b, right b-c, top d-c, left a-d
-    corners = ((iy, ix, iy, ix + 1), (iy, ix + 1, iy + 1, ix + 1), (iy + 1, ix, iy + 1, ix + 1), (iy, ix, iy + 1, ix))
-    v1 = np.stack([e[r1, c1] for r1, c1, _, _ in corners], axis=1)  # (cells, 4)
-    v2 = np.stack([e[r2, c2] for _, _, r2, c2 in corners], axis=1)
-    p1 = np.stack([np.stack([xs[c1], ys[r1]], axis=-1) for r1, c1, _, _ in corners], axis=1)  # (cells, 4, 2)
-    p2 = np.stack([np.stack([xs[c2], ys[r2]], axis=-1) for _, _, r2, c2 in corners], axis=1)
+    # corners of every cell, (cells, 4): a = (i, j), b = (i, j+1), c = (i+1, j+1), d = (i+1, j)
+    a, b, c, d = e[:-1, :-1].ravel(), e[:-1, 1:].ravel(), e[1:, 1:].ravel(), e[1:, :-1].ravel()
+    lo = np.minimum(np.minimum(a, b), np.minimum(c, d))
+    hi = np.maximum(np.maximum(a, b), np.maximum(c, d))
     out = [np.zeros((0, 2, 2))]
     for level in levels:
-        hit = (v1 - level) * (v2 - level) < 0
-        count = hit.sum(axis=1)
-        cells = np.nonzero(count >= 2)[0]
+        cells = np.nonzero((lo < level) & (level < hi))[0]
         if not len(cells):
             continue
-        h = hit[cells]
-        t = (level - v1[cells]) / np.where(h, v2[cells] - v1[cells], 1.0)
-        pts = p1[cells] + t[..., None] * (p2[cells] - p1[cells])
-        order = np.argsort(~h, axis=1, kind="stable")
+        iy, ix = np.divmod(cells, nx - 1)
+        ca, cb, cc, cd = a[cells], b[cells], c[cells], d[cells]
+        # the four edges as (corner 1, corner 2): bottom a-b, right b-c, top d-c, left a-d
+        v1 = np.stack([ca, cb, cd, ca], axis=1)
+        v2 = np.stack([cb, cc, cc, cd], axis=1)
+        x0, x1, y0, y1 = xs[ix], xs[ix + 1], ys[iy], ys[iy + 1]
+        p1 = np.stack([np.stack([x0, y0], -1), np.stack([x1, y0], -1), np.stack([x0, y1], -1),
+                       np.stack([x0, y0], -1)], axis=1)  # (cells, 4, 2)
+        p2 = np.stack([np.stack([x1, y0], -1), np.stack([x1, y1], -1), np.stack([x1, y1], -1),
+                       np.stack([x0, y1], -1)], axis=1)
+        hit = (v1 - level) * (v2 - level) < 0
+        count = hit.sum(axis=1)
+        two = count >= 2
+        hit, v1, v2, p1, p2, count = hit[two], v1[two], v2[two], p1[two], p2[two], count[two]
+        t = (level - v1) / np.where(hit, v2 - v1, 1.0)
+        pts = p1 + t[..., None] * (p2 - p1)
+        order = np.argsort(~hit, axis=1, kind="stable")
         p = np.take_along_axis(pts, order[..., None], axis=1)
         out.append(p[:, 0:2])
-        out.append(p[count[cells] == 4][:, 2:4])
+        out.append(p[count == 4][:, 2:4])
     return np.concatenate(out)
+
+
+class ParticleScatter(pg.ScatterPlotItem):
+    """The particles: one symbol each, coloured by :func:`gui.theme.particle_brushes`.
+    ``set_positions`` moves them in place while their number stays the same: pyqtgraph's
+    ``setData`` would rebuild every point's style record (most of a frame's time with
+    thousands of particles); only the coordinates change, so the cached symbols stay valid."""
+
+    def set_positions(self, xy: np.ndarray) -> None:
+        if len(xy) != len(self.data):
+            self.setData(pos=xy, brush=particle_brushes(len(xy)))
+            return
+        self.data["x"] = xy[:, 0]
+        self.data["y"] = xy[:, 1]
+        self.prepareGeometryChange()
+        self.informViewBoundsChanged()
+        self.bounds = [None, None]
+        self.invalidate()
 
 
 class _LandscapeViewBox(pg.ViewBox):
@@ -98,14 +125,16 @@ class Landscape2DView(pg.PlotWidget):
         self.addItem(self.contours)
         self.arrows = pg.PlotDataItem(pen=pg.mkPen(255, 255, 255, 150, width=1), connect="pairs", antialias=False)
         self.addItem(self.arrows)
-        self.trails = [pg.PlotDataItem(connect="finite", antialias=False) for _ in range(TRAIL_BANDS)]
+        # segments as one drawLines call per band (a QPainterPath of thousands of curves costs far more)
+        self.trails = [pg.PlotCurveItem(connect="pairs", antialias=False, segmentedLineMode="on")
+                       for _ in range(TRAIL_BANDS)]
         for k, item in enumerate(self.trails):
             alpha = int(15 + 95 * (k + 1) / TRAIL_BANDS)
             item.setPen(pg.mkPen(255, 225, 160, alpha, width=1))
             self.addItem(item)
         self.highlight = pg.PlotDataItem(pen=pg.mkPen(*HIGHLIGHT_COLOR, width=3))
         self.addItem(self.highlight)
-        self.particles = pg.ScatterPlotItem(size=7, pen=pg.mkPen(0, 0, 0, 160, width=0.6))
+        self.particles = ParticleScatter(size=7, pen=pg.mkPen(0, 0, 0, 160, width=0.6))
         self.addItem(self.particles)
         self.memories = pg.ScatterPlotItem(size=18, symbol="star", brush=pg.mkBrush(*MEMORY_COLOR),
                                            pen=pg.mkPen("w", width=1.5))
@@ -198,27 +227,22 @@ class Landscape2DView(pg.PlotWidget):
         """Particles (N, 2) now and their trail (T, N, 2) up to now, oldest first."""
         self._xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
         n = len(self._xy)
-        self.particles.setData(pos=self._xy, brush=particle_brushes(n))
-        self._trail = np.zeros((0, n, 2)) if trail is None else np.asarray(trail, dtype=np.float64)
+        self.particles.set_positions(self._xy)
+        self._trail = np.zeros((0, n, 2)) if trail is None else np.asarray(trail)
         self._draw_trails()
         self._draw_highlight()
 
     def _draw_trails(self) -> None:
-        """Older parts of the trail in fainter bands (fading trails)."""
-        t = self._trail
-        if len(t) < 2:
-            for item in self.trails:
-                item.setData([], [])
+        """The trails of at most MAX_TRAILS particles (:func:`gui.trail_thinning.thinned`),
+        older parts in fainter bands (fading trails)."""
+        if not self.trails[0].isVisible():
             return
-        edges = np.linspace(0, len(t) - 1, TRAIL_BANDS + 1).round().astype(int)
+        shown = thinned(self._trail)[0] if len(self._trail) >= 2 else self._trail[:0]
+        edges = np.linspace(0, max(len(shown) - 1, 0), TRAIL_BANDS + 1).round().astype(int)
         for k, item in enumerate(self.trails):
-            seg = t[edges[k]:edges[k + 1] + 1]  # (S, N, 2), overlapping one step with the next band
-            if len(seg) < 2:
-                item.setData([], [])
-                continue
-            pad = np.full((1,) + seg.shape[1:], np.nan)
-            path = np.concatenate([seg, pad], axis=0).transpose(1, 0, 2).reshape(-1, 2)
-            item.setData(path[:, 0], path[:, 1])
+            seg = shown[edges[k]:edges[k + 1] + 1]  # (S, P, 2), one step shared with the next band
+            pairs = np.stack([seg[:-1], seg[1:]], axis=2).reshape(-1, 2)  # (S-1) * P segments
+            item.setData(pairs[:, 0], pairs[:, 1])
 
     def _draw_highlight(self) -> None:
         i = self._hover
@@ -240,6 +264,8 @@ class Landscape2DView(pg.PlotWidget):
                  "particles": [self.particles]}[name]
         for item in items:
             item.setVisible(on)
+        if name == "trails" and on:
+            self._draw_trails()  # skipped while hidden
 
     # -- mouse -------------------------------------------------------------
     def _pixel_distance(self, scene_pos: QtCore.QPointF, xy: np.ndarray) -> np.ndarray:

@@ -7,22 +7,6 @@ import numpy as np
 from gui.gl.gl_objects import Camera, LazyGLItem
 from gui.gl.line_batch import LineBatch, segment_records
 
-MAX_SEGMENTS = 30_000  #: beyond this many segments a frame, older steps are thinned out
-MAX_TRAILS = 1000  #: trails of at most this many particles (evenly picked) are drawn
-
-
-def shown_particles(particles: int, max_trails: int = MAX_TRAILS) -> np.ndarray:
-    """Indices of the particles whose trails are drawn: all, or every s-th with s the
-    smallest stride leaving at most ``max_trails``."""
-    return np.arange(0, particles, max(1, -(-particles // max_trails)))
-
-
-def shown_steps(steps: int, particles: int, max_segments: int = MAX_SEGMENTS) -> np.ndarray:
-    """Indices of the trail's steps to draw, oldest first, always ending at the newest: every
-    step, or every s-th with s the smallest stride keeping (kept - 1) * particles <= max_segments."""
-    stride = max(1, -(-(steps - 1) * particles // max(max_segments, 1)))
-    return np.arange(steps - 1, -1, -stride)[::-1]
-
 
 def fade(count: int) -> np.ndarray:
     """(count,) opacity by age, oldest first: (k + 1) / count, so the newest is 1."""
@@ -31,8 +15,8 @@ def fade(count: int) -> np.ndarray:
 
 class TrailsItem(LazyGLItem):
     """``set_data(paths (T, N, 3) world, oldest first, colors (N, 4))``; the view repaints.
-    The caller picks the particles and steps to draw (:func:`shown_particles`,
-    :func:`shown_steps`) before computing their points."""
+    The caller picks the particles and steps to draw (:func:`gui.trail_thinning.thinned`)
+    before computing their points."""
 
     def __init__(self, width_px: float = 3.0, lift: float = 0.012, opacity: float = 0.9):
         super().__init__()

@@ -5,7 +5,8 @@ from PyQt6 import QtGui
 
 from gui.gl.height_field_item import RESTART, grid_strips, grid_uv
 from gui.gl.line_batch import segment_records
-from gui.gl.trails_item import fade, shown_particles, shown_steps
+from gui.gl.trails_item import fade
+from gui.trail_thinning import shown_particles, shown_steps
 from gui.shader_loader import SHADER_DIR, ShaderError, load_program, version_line
 
 SHADERS = sorted({p.stem for p in SHADER_DIR.glob("*.vert")})
