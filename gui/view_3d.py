@@ -6,24 +6,32 @@ It takes plain NumPy arrays and does only display transforms: the energy is clip
 box of height ``BOX_HEIGHT``; x and y are centred and scaled so the longer side spans [-1, 1].
 Data is kept on the CPU side by the ``set_*`` methods and handed to the GL items just before a
 frame is drawn, so the order of the ``set_*`` calls does not matter.
+
+The view is a plain (raster) QWidget that draws the scene with its own offscreen OpenGL
+context into a framebuffer object and paints the result as an image. A QOpenGLWidget would
+switch the whole main window to OpenGL composition, which under software OpenGL (llvmpipe,
+every machine without a GPU driver) cost about 140 ms a frame for the window's other views;
+one read-back of the 3D view's own pixels costs a few.
 """
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph.opengl as gl
 from OpenGL import GL
-from PyQt6 import QtCore, QtGui, QtOpenGL
+from pyqtgraph.opengl.GLViewWidget import GLViewMixin
+from PyQt6 import QtCore, QtGui, QtOpenGL, QtWidgets
 
 from gui.gl.height_field_item import HeightFieldItem
 from gui.gl.particles_item import ParticlesItem
 from gui.gl.pins_item import PinsItem
-from gui.gl.trails_item import TrailsItem, shown_particles, shown_steps
+from gui.gl.trails_item import TrailsItem
+from gui.trail_thinning import thinned
 
 BOX_HEIGHT = 0.5  #: world height of the clipped energy range (the longer side spans 2)
 CLIP_PERCENTILE = 92.0  #: energies above this percentile of the map are shown flat at the top
 BACKGROUND = (24, 26, 31)
 DEFAULT_COLOR = (0.92, 0.92, 0.92, 0.9)  #: particles when no colours are given
 EXPORT_SAMPLES = 4  #: multisampling of render_image's framebuffer (video frames: quality over speed)
+SCREEN_SAMPLES = 0  #: ... of the frames painted on screen (4x made a frame 2.5x slower on llvmpipe)
 LAYERS_3D = ("colormap", "contours", "trails", "memories", "particles")  #: 2D-only layers are ignored
 
 
@@ -58,11 +66,18 @@ def bilinear(field: np.ndarray, x_range, y_range, xy: np.ndarray) -> np.ndarray:
     return top * (1 - ay) + bottom * ay
 
 
-class Landscape3DView(gl.GLViewWidget):
-    """The 3D landscape. Mouse: drag to orbit, wheel to zoom, Ctrl+drag to pan."""
+class Landscape3DView(GLViewMixin, QtWidgets.QWidget):
+    """The 3D landscape. Mouse (pyqtgraph's GLViewMixin): drag to orbit, wheel to zoom,
+    Ctrl+drag to pan."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.setFocusPolicy(QtCore.Qt.FocusPolicy.ClickFocus)
+        self.setAttribute(QtCore.Qt.WidgetAttribute.WA_OpaquePaintEvent, True)  # the image covers it all
+        self._context: QtGui.QOpenGLContext | None = None
+        self._surface: QtGui.QOffscreenSurface | None = None
+        self._fbos: dict[int, QtOpenGL.QOpenGLFramebufferObject] = {}  # samples -> target
+        self._picture: QtGui.QImage | None = None  # the last frame painted, until something changes
         self.setBackgroundColor(BACKGROUND)
         self.setMinimumSize(200, 150)
         self.surface = HeightFieldItem()
@@ -79,7 +94,6 @@ class Landscape3DView(gl.GLViewWidget):
         self._trails: tuple[np.ndarray, np.ndarray | None] | None = None
         self._memories: tuple[np.ndarray, np.ndarray | None] | None = None
         self._stale = set()
-        self._fbo: QtOpenGL.QOpenGLFramebufferObject | None = None
 
     # -- data (plain NumPy, data coordinates) --------------------------------------------
     def set_landscape(self, z: np.ndarray, x_range: tuple[float, float], y_range: tuple[float, float]) -> None:
@@ -170,71 +184,106 @@ class Landscape3DView(gl.GLViewWidget):
             self.particles.set_data(points[shown], self._colors(len(xy))[shown])
         if self._trails is not None and "trails" in stale:
             trails, energy = self._trails
-            who = shown_particles(trails.shape[1])
-            when = shown_steps(len(trails), len(who))[:, None]
-            self.trails.set_data(self._world(trails[when, who], None if energy is None else energy[when, who]),
-                                 self._colors(trails.shape[1])[who])
+            shown, when, who = thinned(trails)
+            z = None if energy is None else energy[when[:, None], who]
+            self.trails.set_data(self._world(shown, z), self._colors(trails.shape[1])[who])
         if self._memories is not None and "memories" in stale:
             points = self._world(*self._memories)
             self.pins.set_data(points[np.isfinite(points).all(axis=1)])
 
     # -- drawing ---------------------------------------------------------------------------
-    def initializeGL(self) -> None:
-        super().initializeGL()
-        self.context().aboutToBeDestroyed.connect(self._release_gl)
+    def isValid(self) -> bool:
+        """Whether the GL context exists (pyqtgraph's mixin asks before initialising items)."""
+        return self._context is not None
+
+    def _ensure_context(self) -> None:
+        """Make the offscreen context on first use; RuntimeError when there is no OpenGL."""
+        if self._context is not None:
+            return
+        from gui.gl.surface_format import surface_format
+
+        # children of the view: they go with it, and the GL objects with the context
+        surface = QtGui.QOffscreenSurface(self.screen() or QtGui.QGuiApplication.primaryScreen(), self)
+        surface.setFormat(surface_format())
+        surface.create()
+        context = QtGui.QOpenGLContext(self)
+        context.setFormat(surface_format())
+        if not surface.isValid() or not context.create() or not context.makeCurrent(surface):
+            raise RuntimeError("no OpenGL context for the 3D view (needs a display or Xvfb)")
+        if context.format().profile() == QtGui.QSurfaceFormat.OpenGLContextProfile.CoreProfile:
+            self.default_vao.create()  # pyqtgraph binds it before each item
+        self._context, self._surface = context, surface
+        context.doneCurrent()
 
     def _release_gl(self) -> None:
-        """The context is going away (the widget is closing or moving window): free what the
-        items made in it; they make everything again in the next context."""
-        self.makeCurrent()
+        """Free what the items made in the context (the view is closing); they make
+        everything again on the next frame."""
+        if self._context is None or not self._context.makeCurrent(self._surface):
+            return
         for item in self.items:
             item.release_gl()
-        self._fbo = None  # deleted while its context is current
-        self.doneCurrent()
+        self._fbos.clear()  # deleted while their context is current
+        self._context.doneCurrent()
 
-    def paintGL(self) -> None:
-        self._sync()
-        super().paintGL()
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        self._release_gl()
+        super().closeEvent(event)
+
+    def update(self, *args) -> None:
+        """Schedule a repaint with the scene drawn again: every change of data (``set_*``)
+        or camera (pyqtgraph's mixin) comes through here. A repaint Qt asks for by itself
+        (the window uncovered, a dock beside it redrawn) paints the last picture again."""
+        self._picture = None
+        super().update(*args)
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:
+        """Draw the scene at the widget's device pixel size (when it changed) and paint it."""
+        painter = QtGui.QPainter(self)
+        size = (self.deviceWidth(), self.deviceHeight())
+        try:
+            if self._picture is None or (self._picture.width(), self._picture.height()) != size:
+                self._picture = self._render(*size, SCREEN_SAMPLES)
+                self._picture.setDevicePixelRatio(self.devicePixelRatioF())
+        except RuntimeError as exc:  # no OpenGL here: say so in the view
+            painter.fillRect(self.rect(), QtGui.QColor(*BACKGROUND))
+            painter.setPen(QtGui.QColor(230, 230, 230))
+            painter.drawText(self.rect(), QtCore.Qt.AlignmentFlag.AlignCenter, str(exc))
+        else:
+            painter.drawImage(0, 0, self._picture)
+        painter.end()
 
     def render_image(self, width: int, height: int) -> QtGui.QImage:
-        """The current scene drawn offscreen into a ``width`` x ``height`` framebuffer object
-        (EXPORT_SAMPLES x multisampled; kept while the size stays), as an opaque RGB32 QImage of
-        exactly that size; nothing is shown. Feed the data first, then call this once per frame
-        (it draws by itself)."""
-        width, height = int(width), int(height)
+        """The current scene drawn offscreen at ``width`` x ``height`` (EXPORT_SAMPLES x
+        multisampled), as an opaque RGB32 QImage of exactly that size; nothing is shown.
+        Feed the data first, then call this once per frame (it draws by itself)."""
+        return self._render(int(width), int(height), EXPORT_SAMPLES).convertToFormat(QtGui.QImage.Format.Format_RGB32)
+
+    def _render(self, width: int, height: int, samples: int) -> QtGui.QImage:
+        """Draw the scene into the framebuffer for ``samples`` at this size and read it back."""
+        width, height = max(int(width), 1), max(int(height), 1)
         self._ensure_context()
-        self.makeCurrent()
+        if not self._context.makeCurrent(self._surface):
+            raise RuntimeError("cannot make the 3D view's OpenGL context current")
         try:
-            fbo = self._framebuffer(width, height)
+            fbo = self._framebuffer(width, height, samples)
             if not fbo.bind():
                 raise RuntimeError(f"cannot bind a {width}x{height} framebuffer object")
             try:
                 GL.glViewport(0, 0, width, height)
                 self._sync()
                 self.paint(region=(0, 0, width, height), viewport=(0, 0, width, height))
-                image = fbo.toImage()
+                return fbo.toImage()
             finally:
                 fbo.release()
         finally:
-            self.doneCurrent()
-        return image.convertToFormat(QtGui.QImage.Format.Format_RGB32)
+            self._context.doneCurrent()
 
-    def _framebuffer(self, width: int, height: int) -> QtOpenGL.QOpenGLFramebufferObject:
-        """The offscreen target of :meth:`render_image`, made again only for a new size."""
-        if self._fbo is None or (self._fbo.width(), self._fbo.height()) != (width, height):
+    def _framebuffer(self, width: int, height: int, samples: int) -> QtOpenGL.QOpenGLFramebufferObject:
+        """The offscreen target for ``samples``, made again only for a new size."""
+        fbo = self._fbos.get(samples)
+        if fbo is None or (fbo.width(), fbo.height()) != (width, height):
             fmt = QtOpenGL.QOpenGLFramebufferObjectFormat()
             fmt.setAttachment(QtOpenGL.QOpenGLFramebufferObject.Attachment.CombinedDepthStencil)
-            fmt.setSamples(EXPORT_SAMPLES)
-            self._fbo = QtOpenGL.QOpenGLFramebufferObject(width, height, fmt)
-        return self._fbo
-
-    def _ensure_context(self) -> None:
-        """A widget never shown has no GL context yet: show it off screen to make one."""
-        if self.isValid():
-            return
-        if self.parentWidget() is None:
-            self.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
-            self.show()
-        self.grabFramebuffer()  # initialises the context of a widget in a hidden window
-        if not self.isValid():
-            raise RuntimeError("no OpenGL context for the 3D view (needs a display or Xvfb)")
+            fmt.setSamples(samples)
+            fbo = self._fbos[samples] = QtOpenGL.QOpenGLFramebufferObject(width, height, fmt)
+        return fbo
