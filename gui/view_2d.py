@@ -20,6 +20,7 @@ CONTOUR_LEVELS = 9
 ARROW_GRID = 17
 TRAIL_BANDS = 4
 HOVER_PIXELS = 9.0
+SEGMENTS = {"connect": "pairs", "antialias": False, "segmentedLineMode": "on"}  #: PlotCurveItem options of line-segment layers
 
 
 def contour_segments(e: np.ndarray, levels: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
@@ -119,15 +120,14 @@ class Landscape2DView(pg.PlotWidget):
         self.image = pg.ImageItem(axisOrder="col-major")
         self.image.setColorMap(pg.colormap.get(COLORMAP))
         self.addItem(self.image)
-        # thin, dense line layers draw without antialiasing: on a software rasteriser it costs
-        # several times more than everything else in the frame
-        self.contours = pg.PlotDataItem(pen=pg.mkPen(255, 255, 255, 110, width=1), connect="pairs", antialias=False)
+        # thin, dense line layers draw without antialiasing (on a software rasteriser it costs
+        # several times more than everything else in the frame), as segments in one drawLines
+        # call each (a QPainterPath of thousands of pieces costs far more)
+        self.contours = pg.PlotCurveItem(pen=pg.mkPen(255, 255, 255, 110, width=1), **SEGMENTS)
         self.addItem(self.contours)
-        self.arrows = pg.PlotDataItem(pen=pg.mkPen(255, 255, 255, 150, width=1), connect="pairs", antialias=False)
+        self.arrows = pg.PlotCurveItem(pen=pg.mkPen(255, 255, 255, 150, width=1), **SEGMENTS)
         self.addItem(self.arrows)
-        # segments as one drawLines call per band (a QPainterPath of thousands of curves costs far more)
-        self.trails = [pg.PlotCurveItem(connect="pairs", antialias=False, segmentedLineMode="on")
-                       for _ in range(TRAIL_BANDS)]
+        self.trails = [pg.PlotCurveItem(**SEGMENTS) for _ in range(TRAIL_BANDS)]
         for k, item in enumerate(self.trails):
             alpha = int(15 + 95 * (k + 1) / TRAIL_BANDS)
             item.setPen(pg.mkPen(255, 225, 160, alpha, width=1))
@@ -149,13 +149,20 @@ class Landscape2DView(pg.PlotWidget):
         self._trail = np.zeros((0, 0, 2))
         self._hover = -1
         self._rect: QtCore.QRectF | None = None
+        self._landscape_key: tuple = ()
+        self._landscape: tuple = (None, None)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
 
     # -- data ------------------------------------------------------------
     def set_landscape(self, energy: np.ndarray, x_range: tuple[float, float],
                       y_range: tuple[float, float], grad: np.ndarray | None = None) -> None:
-        """Energy map (ny, nx) on [x_range] x [y_range]; ``grad`` (ny, nx, 2) dE/dx, dE/dy."""
+        """Energy map (ny, nx) on [x_range] x [y_range]; ``grad`` (ny, nx, 2) dE/dx, dE/dy.
+        The same arrays again (an AM's landscape, fixed from step to step) change nothing."""
+        key = (id(energy), id(grad), tuple(x_range), tuple(y_range))
+        if key == self._landscape_key and energy is self._landscape[0] and grad is self._landscape[1]:
+            return
+        self._landscape_key, self._landscape = key, (energy, grad)  # held, so the ids stay unique
         e = np.asarray(energy, dtype=np.float64)
         finite = e[np.isfinite(e)]
         if finite.size == 0:
@@ -214,7 +221,10 @@ class Landscape2DView(pg.PlotWidget):
         self.arrows.setData(np.where(ok, px, x0.repeat(6)), np.where(ok, py, y0.repeat(6)))
 
     def set_memories(self, xy: np.ndarray) -> None:
-        self._memory_xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2).copy()
+        xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+        if np.array_equal(xy, self._memory_xy):
+            return  # the same memories, frame after frame
+        self._memory_xy = xy.copy()
         self.memories.setData(pos=self._memory_xy)
 
     def move_memory_preview(self, index: int, x: float, y: float) -> None:
