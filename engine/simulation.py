@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from engine import kernels as direct_kernels
 from engine import schedules
 from engine.backend import Backend, Rng, get_backend, namespace, to_host
 from engine.energies import empirical
@@ -70,7 +71,7 @@ class Simulation:
         if self.is_diffusion:
             self.model = None
             self._sampler = SAMPLERS[params.sampler]
-            self._denoise, self._energy, self._energy_grad = _exact_diffusion(self.patterns, self.memories, self.backend)
+            self._denoise, self._energy, self._energy_and_grad = _exact_diffusion(self.patterns, self.memories, self.backend)
         else:
             self.model = build_model(params, self.memories, Rng(self.backend, self._seeds[1]))
 
@@ -211,13 +212,16 @@ class Simulation:
             return float("nan")
         return self.sigma if self.sigma > 0 else float(self.sigmas[self.sigmas > 0][-1])
 
-    def energy_and_grad(self, x: Any) -> tuple[Any, Any]:
+    def energy_and_grad(self, x: Any, kernels: Any = direct_kernels) -> tuple[Any, Any]:
         """Energy (P,) and its gradient (P, D) at points x (P, D) on the backend: the AM's
         landscape (hidden neurons at equilibrium), or E_sigma and grad E_sigma at
-        :attr:`landscape_sigma`."""
+        :attr:`landscape_sigma`. One softmax-kernel call where the model has one
+        (``landscape_and_grad``), taken from ``kernels``: :mod:`engine.kernels`, or an
+        :class:`engine.grid_kernels.GridKernels` when x is its grid's points."""
         if self.is_diffusion:
-            s = self.landscape_sigma
-            return self._energy(x, s), self._energy_grad(x, s)
+            return self._energy_and_grad(x, self.landscape_sigma, kernels)
+        if hasattr(self.model, "landscape_and_grad"):
+            return self.model.landscape_and_grad(x, kernels)
         return self.model.landscape(x), self.model.landscape_grad(x)
 
     def landscape(self, grid: Any, plane: Plane | None = None) -> dict[str, np.ndarray]:
@@ -229,17 +233,18 @@ class Simulation:
 
 def _exact_diffusion(patterns: PatternSet, memories: Any, backend: Backend
                      ) -> tuple[Callable, Callable, Callable]:
-    """denoise(x, sigma), energy(x, sigma), energy_grad(x, sigma) of the exact diffusion
-    model: the Gaussian-smoothed memories (science.md 4), or for Gaussian data
-    N(mu, s^2 I) the Gaussian N(mu, (s^2 + sigma^2) I) itself."""
+    """denoise(x, sigma), energy(x, sigma), energy_and_grad(x, sigma, kernels) of the exact
+    diffusion model: the Gaussian-smoothed memories (science.md 4; one kernel call from
+    ``kernels`` for both), or for Gaussian data N(mu, s^2 I) the Gaussian
+    N(mu, (s^2 + sigma^2) I) itself (closed form, no kernel)."""
     if patterns.gaussian is not None:
         mu, s2 = backend.asarray(patterns.gaussian[0]), patterns.gaussian[1]
         return (empirical.gaussian_denoiser(mu, s2),
                 lambda x, sigma: gaussian_energy(x, sigma, mu, s2),
-                lambda x, sigma: (x - mu) / (s2 + sigma ** 2))
+                lambda x, sigma, kernels: (gaussian_energy(x, sigma, mu, s2), (x - mu) / (s2 + sigma ** 2)))
     return (lambda x, sigma: empirical.denoise(x, sigma, memories),
             lambda x, sigma: empirical.energy(x, sigma, memories),
-            lambda x, sigma: empirical.energy_grad(x, sigma, memories))
+            lambda x, sigma, kernels: empirical.energy_and_grad(x, sigma, memories, kernels))
 
 
 def gaussian_energy(x: Any, sigma: float, mu: Any, s2: float) -> Any:

@@ -33,7 +33,7 @@ from typing import Any
 from engine.backend import logsumexp, namespace
 from engine.energies.hopfield import binarize, sweep_order
 from engine.energies.modern import ConcaveConvexAM
-from engine.kernels import dot_lse_mean
+from engine import kernels as direct_kernels
 
 
 class DenseAM:
@@ -117,11 +117,11 @@ class ContinuousDenseAM(DenseAM, ConcaveConvexAM):
     """E(x) = 1/2 |x|^2 - g(x), g the n-norm of the rectified overlaps (dense-poly) or
     (1/beta) log sum exp(beta xi . x) (dense-exp); see the module docstring."""
 
-    def energy_readout(self, x: Any) -> tuple[Any, Any]:
+    def energy_readout(self, x: Any, kernels: Any = direct_kernels) -> tuple[Any, Any]:
         xp, p = self.xp, self.params
         half_sq = 0.5 * xp.sum(x * x, axis=1)
         if p.model == "dense-exp":
-            lse, readout = dot_lse_mean(x, self.memories, p.beta)
+            lse, readout = kernels.dot_lse_mean(x, self.memories, p.beta)
             return half_sq - lse / p.beta, readout
         r = x @ self.memories.T
         r = xp.maximum(r, xp.zeros_like(r))

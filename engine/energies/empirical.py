@@ -4,12 +4,15 @@ The noised empirical distribution p_sigma(x) = (1/M) sum_mu N(x; xi_mu, sigma^2 
 exact denoiser D(x, sigma) = sum_mu w_mu xi_mu, w = softmax_mu(-|x - xi_mu|^2 / (2 sigma^2)):
 the distance-form Modern Hopfield update with beta = 1 / sigma^2. All functions take
 x (N, D) and memories (M, D) on one backend and a noise level sigma > 0 (a Python float);
-the (N, M) softmax block is formed only in :func:`engine.kernels.gaussian_lse_mean`.
+the (N, M) softmax block is formed only in :func:`engine.kernels.gaussian_lse_mean`
+(or, for the points of a grid in the data plane, by :class:`engine.grid_kernels.GridKernels`,
+which :func:`energy_and_grad` takes as ``kernels``).
 """
 from __future__ import annotations
 
 from typing import Any, Callable
 
+from engine import kernels as direct_kernels
 from engine.kernels import gaussian_lse_mean
 
 
@@ -40,7 +43,16 @@ def energy(x: Any, sigma: float, memories: Any) -> Any:
 
 def energy_grad(x: Any, sigma: float, memories: Any) -> Any:
     """grad E_sigma(x) = -score = (x - D(x, sigma)) / sigma^2, so x - sigma^2 grad E_sigma = D."""
-    return (x - denoise(x, sigma, memories)) * _beta(sigma)
+    return energy_and_grad(x, sigma, memories)[1]
+
+
+def energy_and_grad(x: Any, sigma: float, memories: Any, kernels: Any = direct_kernels) -> tuple[Any, Any]:
+    """(:func:`energy`, :func:`energy_grad`) from one kernel call: E_sigma = -lse and
+    grad E_sigma = (x - D) / sigma^2, with lse and D from ``kernels.gaussian_lse_mean``
+    (:mod:`engine.kernels`, or a :class:`engine.grid_kernels.GridKernels` when x is its grid)."""
+    beta = _beta(sigma)
+    lse, mean = kernels.gaussian_lse_mean(x, memories, beta)
+    return -lse, (x - mean) * beta
 
 
 def gaussian_denoiser(mu: Any, s2: float) -> Callable[[Any, float], Any]:

@@ -16,7 +16,7 @@ import abc
 from typing import Any
 
 from engine.backend import namespace
-from engine.kernels import dot_lse_mean, gaussian_lse_mean
+from engine import kernels as direct_kernels
 
 
 class ConcaveConvexAM(abc.ABC):
@@ -28,7 +28,9 @@ class ConcaveConvexAM(abc.ABC):
     upper bound U(y) = 1/2|y|^2 - g(x) - a(x).(y - x) >= E(y) is a quadratic with
     U(x) = E(x) and its minimum at a(x), so U((1 - dt) x + dt a) = U(a) +
     (1 - dt)^2 (E(x) - U(a)) <= E(x): E never rises for 0 < dt <= 2.
-    Subclasses give :meth:`energy_readout`.
+    Subclasses give :meth:`energy_readout`; ``kernels`` is where it takes its softmax
+    kernels from (:mod:`engine.kernels`, or an :class:`engine.grid_kernels.GridKernels`
+    when x is that grid's points), so :meth:`landscape_and_grad` is one kernel call.
     """
 
     def __init__(self, memories: Any, params: Any):
@@ -37,7 +39,7 @@ class ConcaveConvexAM(abc.ABC):
         self.params = params
 
     @abc.abstractmethod
-    def energy_readout(self, x: Any) -> tuple[Any, Any]:
+    def energy_readout(self, x: Any, kernels: Any = direct_kernels) -> tuple[Any, Any]:
         """(E(x) (N,), a(x) (N, D))."""
 
     def init_state(self, x: Any) -> Any:
@@ -58,7 +60,12 @@ class ConcaveConvexAM(abc.ABC):
 
     def landscape_grad(self, x: Any) -> Any:
         """grad E(x) = x - a(x)."""
-        return x - self.energy_readout(x)[1]
+        return self.landscape_and_grad(x)[1]
+
+    def landscape_and_grad(self, x: Any, kernels: Any = direct_kernels) -> tuple[Any, Any]:
+        """(E(x), grad E(x) = x - a(x)) from one :meth:`energy_readout` call."""
+        energy, readout = self.energy_readout(x, kernels)
+        return energy, x - readout
 
 
 class ModernHopfield(ConcaveConvexAM):
@@ -68,10 +75,10 @@ class ModernHopfield(ConcaveConvexAM):
     softmax(-beta/2 |x - xi|^2) mean of the memories; for "dot", g(x) = (1/beta) lse(beta Xi x).
     """
 
-    def energy_readout(self, x: Any) -> tuple[Any, Any]:
+    def energy_readout(self, x: Any, kernels: Any = direct_kernels) -> tuple[Any, Any]:
         beta = self.params.beta
         if self.params.modern_form == "dot":
-            lse, readout = dot_lse_mean(x, self.memories, beta)
+            lse, readout = kernels.dot_lse_mean(x, self.memories, beta)
             return 0.5 * self.xp.sum(x * x, axis=1) - lse / beta, readout
-        lse, readout = gaussian_lse_mean(x, self.memories, beta)
+        lse, readout = kernels.gaussian_lse_mean(x, self.memories, beta)
         return -lse / beta, readout
