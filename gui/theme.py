@@ -5,6 +5,8 @@ side by side) shows particle k in the same colour.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtGui, QtWidgets
@@ -21,11 +23,17 @@ PALETTE_SIZE = 12  #: few distinct colours: pyqtgraph renders each symbol colour
 def particle_colors(n: int, alpha: int = 230) -> np.ndarray:
     """(n, 4) uint8 RGBA: particle k gets palette colour k mod PALETTE_SIZE, hues spread
     by golden-ratio steps so that neighbours differ."""
+    return _palette(alpha)[np.arange(n) % PALETTE_SIZE]
+
+
+@functools.lru_cache(maxsize=4)
+def _palette(alpha: int) -> np.ndarray:
     palette = np.empty((PALETTE_SIZE, 4), dtype=np.uint8)
     for k in range(PALETTE_SIZE):
         c = QtGui.QColor.fromHsvF(float((k * 0.61803398875) % 1.0), 0.55, 1.0)
         palette[k] = (c.red(), c.green(), c.blue(), alpha)
-    return palette[np.arange(n) % PALETTE_SIZE]
+    palette.flags.writeable = False  # shared by every caller
+    return palette
 
 
 _BRUSHES: list = []

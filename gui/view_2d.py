@@ -26,39 +26,37 @@ SEGMENTS = {"connect": "pairs", "antialias": False, "segmentedLineMode": "on"}  
 def contour_segments(e: np.ndarray, levels: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     """Marching squares for display: line segments (S, 2, 2) where the (ny, nx) map ``e``
     crosses each of ``levels``, linearly interpolated along the cell edges; a saddle cell
-    gets two segments paired in edge order. Only the cells whose corner values straddle a
-    level are visited for it."""
+    gets two segments paired in edge order. Only the (cell, level) pairs whose corner
+    values straddle the level are visited, all levels at once."""
     ny, nx = e.shape
-    # corners of every cell, (cells, 4): a = (i, j), b = (i, j+1), c = (i+1, j+1), d = (i+1, j)
+    levels = np.sort(np.asarray(levels, dtype=np.float64))
+    # corners of every cell, (cells,): a = (i, j), b = (i, j+1), c = (i+1, j+1), d = (i+1, j)
     a, b, c, d = e[:-1, :-1].ravel(), e[:-1, 1:].ravel(), e[1:, 1:].ravel(), e[1:, :-1].ravel()
     lo = np.minimum(np.minimum(a, b), np.minimum(c, d))
     hi = np.maximum(np.maximum(a, b), np.maximum(c, d))
-    out = [np.zeros((0, 2, 2))]
-    for level in levels:
-        cells = np.nonzero((lo < level) & (level < hi))[0]
-        if not len(cells):
-            continue
-        iy, ix = np.divmod(cells, nx - 1)
-        ca, cb, cc, cd = a[cells], b[cells], c[cells], d[cells]
-        # the four edges as (corner 1, corner 2): bottom a-b, right b-c, top d-c, left a-d
-        v1 = np.stack([ca, cb, cd, ca], axis=1)
-        v2 = np.stack([cb, cc, cc, cd], axis=1)
-        x0, x1, y0, y1 = xs[ix], xs[ix + 1], ys[iy], ys[iy + 1]
-        p1 = np.stack([np.stack([x0, y0], -1), np.stack([x1, y0], -1), np.stack([x0, y1], -1),
-                       np.stack([x0, y0], -1)], axis=1)  # (cells, 4, 2)
-        p2 = np.stack([np.stack([x1, y0], -1), np.stack([x1, y1], -1), np.stack([x1, y1], -1),
-                       np.stack([x0, y1], -1)], axis=1)
-        hit = (v1 - level) * (v2 - level) < 0
-        count = hit.sum(axis=1)
-        two = count >= 2
-        hit, v1, v2, p1, p2, count = hit[two], v1[two], v2[two], p1[two], p2[two], count[two]
-        t = (level - v1) / np.where(hit, v2 - v1, 1.0)
-        pts = p1 + t[..., None] * (p2 - p1)
-        order = np.argsort(~hit, axis=1, kind="stable")
-        p = np.take_along_axis(pts, order[..., None], axis=1)
-        out.append(p[:, 0:2])
-        out.append(p[count == 4][:, 2:4])
-    return np.concatenate(out)
+    first, last = np.searchsorted(levels, lo, side="right"), np.searchsorted(levels, hi, side="left")
+    count = np.maximum(last - first, 0)  # levels strictly inside (lo, hi), per cell
+    cells = np.repeat(np.arange(len(lo)), count)
+    if not len(cells):
+        return np.zeros((0, 2, 2))
+    level = levels[first[cells] + np.arange(len(cells)) - np.repeat(np.cumsum(count) - count, count)]
+    iy, ix = np.divmod(cells, nx - 1)
+    ca, cb, cc, cd = a[cells], b[cells], c[cells], d[cells]
+    # the four edges as (corner 1, corner 2): bottom a-b, right b-c, top d-c, left a-d
+    v1 = np.stack([ca, cb, cd, ca], axis=1)
+    v2 = np.stack([cb, cc, cc, cd], axis=1)
+    x0, x1, y0, y1 = xs[ix], xs[ix + 1], ys[iy], ys[iy + 1]
+    px1, py1 = np.stack([x0, x1, x0, x0], axis=1), np.stack([y0, y0, y1, y0], axis=1)
+    px2, py2 = np.stack([x1, x1, x1, x0], axis=1), np.stack([y0, y1, y1, y1], axis=1)
+    lv = level[:, None]
+    hit = (v1 - lv) * (v2 - lv) < 0
+    t = (lv - v1) / np.where(hit, v2 - v1, 1.0)
+    pts = np.stack([px1 + t * (px2 - px1), py1 + t * (py2 - py1)], axis=-1)  # (pairs, 4, 2)
+    order = np.argsort(~hit, axis=1, kind="stable")
+    p = np.take_along_axis(pts, order[..., None], axis=1)
+    hits = hit.sum(axis=1)
+    segments = np.concatenate([p[hits >= 2][:, 0:2], p[hits == 4][:, 2:4]])
+    return segments
 
 
 class ParticleScatter(pg.ScatterPlotItem):

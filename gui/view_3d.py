@@ -115,8 +115,7 @@ class Landscape3DView(GLViewMixin, QtWidgets.QWidget):
     def set_trails(self, trails: np.ndarray, z: np.ndarray | None = None) -> None:
         """Trajectories (T, N, 2), oldest first, with energies z (T, N) (None: on the surface);
         segments leaving the map are not drawn."""
-        trails = np.asarray(trails, np.float64)
-        self._trails = (trails, None if z is None else np.asarray(z, np.float64))
+        self._trails = (np.asarray(trails), None if z is None else np.asarray(z))  # thinned before use
         self._changed("trails")
 
     def set_memories(self, xy: np.ndarray, z: np.ndarray | None = None) -> None:
@@ -185,8 +184,8 @@ class Landscape3DView(GLViewMixin, QtWidgets.QWidget):
         if self._trails is not None and "trails" in stale:
             trails, energy = self._trails
             shown, when, who = thinned(trails)
-            z = None if energy is None else energy[when[:, None], who]
-            self.trails.set_data(self._world(shown, z), self._colors(trails.shape[1])[who])
+            z = None if energy is None else energy[when[:, None], who].astype(np.float64)
+            self.trails.set_data(self._world(shown.astype(np.float64), z), self._colors(trails.shape[1])[who])
         if self._memories is not None and "memories" in stale:
             points = self._world(*self._memories)
             self.pins.set_data(points[np.isfinite(points).all(axis=1)])
