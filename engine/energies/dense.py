@@ -31,7 +31,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.backend import logsumexp, namespace
-from engine.energies.hopfield import binarize, sweep_order
+from engine.energies.hopfield import BinaryStates, sweep_order
 from engine.energies.modern import ConcaveConvexAM
 from engine import kernels as direct_kernels
 
@@ -47,7 +47,7 @@ class DenseAM:
         return super().__new__(cls)
 
 
-class BinaryDenseAM(DenseAM):
+class BinaryDenseAM(DenseAM, BinaryStates):
     """Binary states, asynchronous energy-lowering flips, energies in units of F(D)."""
 
     def __init__(self, memories: Any, params: Any):
@@ -77,17 +77,6 @@ class BinaryDenseAM(DenseAM):
             return logsumexp(self.xp, self.params.beta * z, axis=1)
         return self.xp.sum(self._f(z), axis=1)
 
-    def init_state(self, x: Any) -> Any:
-        """s = sign(x), sign(0) = +1."""
-        return binarize(x)
-
-    def visible(self, state: Any) -> Any:
-        return state
-
-    def energy(self, state: Any) -> Any:
-        """-sum_mu F(xi_mu . s) / F(D)."""
-        return self.landscape(state)
-
     def step(self, state: Any, rng: Any) -> Any:
         """One asynchronous sweep: s_i <- the sign with the larger sum_mu F(xi_mu . s)."""
         xp = self.xp
@@ -105,7 +94,8 @@ class BinaryDenseAM(DenseAM):
         return s
 
     def landscape(self, x: Any) -> Any:
-        """-sum_mu F(xi_mu . x) / F(D) at continuous x (what the maps draw)."""
+        """E = -sum_mu F(xi_mu . x) / F(D): the energy of a binary state, and at continuous x
+        what the maps draw."""
         return -self.xp.sum(self._f(x @ self.memories.T), axis=1)
 
     def landscape_grad(self, x: Any) -> Any:

@@ -27,7 +27,24 @@ def sweep_order(rng: Any, d: int) -> Any:
     return rng.host.permutation(d)
 
 
-class ClassicalHopfield:
+class BinaryStates:
+    """What the binary networks share: particles start at s = sign(x), the state is what
+    is shown, and the energy of a state is the landscape at it (``landscape`` comes from
+    the network)."""
+
+    def init_state(self, x: Any) -> Any:
+        """Continuous x -> binary s = sign(x), sign(0) = +1."""
+        return binarize(x)
+
+    def visible(self, state: Any) -> Any:
+        return state
+
+    def energy(self, state: Any) -> Any:
+        """E(s): the network's energy function (:meth:`landscape`) at the binary state."""
+        return self.landscape(state)
+
+
+class ClassicalHopfield(BinaryStates):
     """Binary Hopfield network; ``params.update`` picks "async" or "sync" updates.
 
     - async: one step is one sweep over all neurons in a random order (the same
@@ -47,17 +64,6 @@ class ClassicalHopfield:
         w = (memories.T @ memories) / d
         self.weights = w * (1.0 - xp.eye(d, dtype=memories.dtype))
 
-    def init_state(self, x: Any) -> Any:
-        """Continuous x -> binary s = sign(x), sign(0) = +1."""
-        return binarize(x)
-
-    def visible(self, state: Any) -> Any:
-        return state
-
-    def energy(self, state: Any) -> Any:
-        """E(s) = -1/2 s^T W s per particle."""
-        return self.landscape(state)
-
     def pair_energy(self, s_now: Any, s_prev: Any) -> Any:
         """L = -s(t)^T W s(t-1), non-increasing under synchronous updates (Bruck 1990)."""
         return -self.xp.sum((s_now @ self.weights) * s_prev, axis=1)
@@ -73,7 +79,8 @@ class ClassicalHopfield:
         return s
 
     def landscape(self, x: Any) -> Any:
-        """The quadratic form -1/2 x^T W x at continuous x (what the maps draw)."""
+        """E = -1/2 x^T W x per particle: the energy of a binary state, and the quadratic
+        form at continuous x (what the maps draw)."""
         return -0.5 * self.xp.sum((x @ self.weights) * x, axis=1)
 
     def landscape_grad(self, x: Any) -> Any:
