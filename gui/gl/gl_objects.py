@@ -67,6 +67,16 @@ def set_uniforms(program: int, **values) -> None:
             (GL.glUniform1f, GL.glUniform2f, GL.glUniform3f, GL.glUniform4f)[v.size - 1](loc, *v.ravel())
 
 
+def begin_blended(program: int, depth_write: bool) -> None:
+    """GL state of the translucent items: depth test on, depth writes as asked, alpha
+    blending (:data:`BLEND`), ``program`` in use."""
+    GL.glEnable(GL.GL_DEPTH_TEST)
+    GL.glDepthMask(GL.GL_TRUE if depth_write else GL.GL_FALSE)
+    GL.glEnable(GL.GL_BLEND)
+    GL.glBlendFuncSeparate(*BLEND)
+    GL.glUseProgram(program)
+
+
 @dataclass(frozen=True)
 class Camera:
     """The frame's matrices as (4, 4) column-major float32 and the viewport in pixels."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from OpenGL import GL
 
-from gui.gl.gl_objects import BLEND, Camera, GLBuffer, LazyGLItem, attribute, set_uniforms
+from gui.gl.gl_objects import Camera, GLBuffer, LazyGLItem, attribute, begin_blended, set_uniforms
 from gui.shader_loader import load_program
 
 ATTRIBUTES = {"a_p0": 0, "a_p1": 1, "a_c0": 2, "a_c1": 3}
@@ -47,11 +47,7 @@ class LineBatch:
     def draw(self, camera: Camera, width_px: float, lift: float) -> None:
         if self.count == 0:
             return
-        GL.glEnable(GL.GL_DEPTH_TEST)
-        GL.glDepthMask(GL.GL_FALSE)
-        GL.glEnable(GL.GL_BLEND)
-        GL.glBlendFuncSeparate(*BLEND)
-        GL.glUseProgram(self.program)
+        begin_blended(self.program, depth_write=False)
         width = float(width_px * camera.pixel_scale)
         set_uniforms(self.program, u_modelview=camera.modelview, u_projection=camera.projection,
                      u_viewport=np.asarray(camera.viewport, np.float32), u_width=width, u_lift=float(lift))

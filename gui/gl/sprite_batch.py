@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from OpenGL import GL
 
-from gui.gl.gl_objects import BLEND, Camera, GLBuffer, LazyGLItem, attribute, set_uniforms
+from gui.gl.gl_objects import Camera, GLBuffer, LazyGLItem, attribute, begin_blended, set_uniforms
 from gui.shader_loader import load_program
 
 ATTRIBUTES = {"a_position": 0, "a_color": 1}
@@ -41,12 +41,8 @@ class SpriteBatch:
     def draw(self, camera: Camera, count: int, size_px: float, lift: float) -> None:
         if count == 0:
             return
-        GL.glEnable(GL.GL_DEPTH_TEST)
-        GL.glDepthMask(GL.GL_TRUE)
-        GL.glEnable(GL.GL_BLEND)
-        GL.glBlendFuncSeparate(*BLEND)
+        begin_blended(self.program, depth_write=True)
         GL.glEnable(GL.GL_PROGRAM_POINT_SIZE)
-        GL.glUseProgram(self.program)
         set_uniforms(self.program, u_modelview=camera.modelview, u_projection=camera.projection,
                      u_size=float(size_px * camera.pixel_scale), u_lift=float(lift))
         GL.glBindVertexArray(self.vao)
