@@ -4,7 +4,10 @@
 The grid lives in plane coordinates (u, v) of a :class:`engine.projection.Plane`
 (for D = 2 simply the data coordinates). Every grid point is lifted to R^D and
 the whole grid is evaluated as one batch of H*W points on the simulation's
-backend, then copied to the host once.
+backend, then copied to the host once. When the plane is the data plane itself
+(D = 2), the softmax kernels of the landscape are evaluated by
+:class:`engine.grid_kernels.GridKernels`, which uses the grid's row-column structure
+and gives the same numbers (issue 5).
 """
 from __future__ import annotations
 
@@ -12,7 +15,9 @@ import dataclasses
 
 import numpy as np
 
+from engine import kernels as direct_kernels
 from engine.backend import namespace
+from engine.grid_kernels import GridKernels
 from engine.projection import Plane
 
 
@@ -66,14 +71,30 @@ def energy_map(sim, grid: Grid, plane: Plane | None = None) -> dict[str, np.ndar
     """The energy (H, W) and its gradient projected onto the plane (H, W, 2), B grad E,
     at every grid point lifted onto ``plane`` (default ``sim.plane``): the AM's landscape
     or E_sigma at the simulation's current sigma (:meth:`Simulation.energy_and_grad`).
-    Also returns the grid's ``x`` (W,) and ``y`` (H,) and the ``sigma`` drawn (nan for AMs)."""
+    Also returns the grid's ``x`` (W,) and ``y`` (H,) and the ``sigma`` drawn (nan for AMs).
+
+    On the data plane (D = 2, origin 0, basis I) the grid points are the data points, and
+    the landscape's softmax kernels (exact diffusion, Modern Hopfield, dense-exp) are
+    evaluated as :class:`engine.grid_kernels.GridKernels`; other landscapes never call
+    them and are evaluated point by point as on any other plane."""
     plane = plane if plane is not None else sim.plane
     backend = sim.backend
-    pts = plane.lift(backend.asarray(grid.points()))
-    energy, grad = sim.energy_and_grad(pts)
+    data_plane = is_data_plane(plane)
+    pts = backend.asarray(grid.points())
+    if data_plane:
+        kernels = GridKernels(backend.asarray(grid.xs), backend.asarray(grid.ys))
+    else:
+        pts, kernels = plane.lift(pts), direct_kernels
+    energy, grad = sim.energy_and_grad(pts, kernels)
     xp = namespace(energy, grad)
-    grad_uv = grad @ backend.asarray(plane.basis).T
+    grad_uv = grad if data_plane else grad @ backend.asarray(plane.basis).T
     host = backend.to_host(xp.concat([xp.reshape(energy, (-1, 1)), grad_uv], axis=1))
     h, w = grid.shape
     return {"energy": host[:, 0].reshape(h, w), "grad": host[:, 1:].reshape(h, w, 2),
             "x": grid.xs, "y": grid.ys, "sigma": sim.landscape_sigma}
+
+
+def is_data_plane(plane: Plane) -> bool:
+    """Whether ``plane`` is the 2-D data plane itself (origin 0, basis I), where plane
+    coordinates are data coordinates: lift and project are the identity."""
+    return plane.basis.shape == (2, 2) and np.array_equal(plane.basis, np.eye(2)) and not np.any(plane.origin)

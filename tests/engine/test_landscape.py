@@ -92,7 +92,7 @@ def test_a_256_grid_is_one_batch(backend32, monkeypatch):
     sim = Simulation(load_preset("grid").replace(particles=2), backend32)
     calls = []
     real = sim.energy_and_grad
-    monkeypatch.setattr(sim, "energy_and_grad", lambda x: calls.append(x.shape) or real(x))
+    monkeypatch.setattr(sim, "energy_and_grad", lambda x, *k: calls.append(x.shape) or real(x, *k))
     m = sim.landscape(Grid((-3, 3), (-3, 3), 256))
     assert calls == [(65536, 2)] and m["energy"].shape == (256, 256) and m["energy"].dtype == np.float32
 
