@@ -230,7 +230,8 @@ class ControlsPanel(QtWidgets.QScrollArea):
     def minimumSizeHint(self) -> QtCore.QSize:
         """As wide as the widgets need with the current fonts (the presenter theme's are
         larger), so nothing is cut off; any height, it scrolls."""
-        width = self.widget().minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width() + 4
+        # the preferred width: at their minimum the sliders' value labels are cut off
+        width = self.widget().sizeHint().width() + self.verticalScrollBar().sizeHint().width() + 4
         return QtCore.QSize(width, 120)
 
     def set_params(self, params: Params) -> None:

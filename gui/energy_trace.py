@@ -45,8 +45,11 @@ def steady_range(shown: tuple[float, float], lo: float, hi: float, pad: float = 
     return lo - margin, hi + margin
 
 
-def steady_steps(last: float) -> tuple[float, float]:
-    """The x range for steps 0..last: [0, the next power of two >= last] (at least 16)."""
+def steady_steps(last: float, span: int | None = None) -> tuple[float, float]:
+    """The x range for steps 0..last of a run of ``span`` steps: [0, span], or when the run's
+    length is not known (or already passed) [0, the next power of two >= last] (at least 16)."""
+    if span is not None and span >= last:
+        return 0.0, float(max(span, 1))
     return 0.0, float(max(16, 1 << int(np.ceil(np.log2(max(last, 1.0))))))
 
 
@@ -83,9 +86,10 @@ class EnergyTracePlot(pg.PlotWidget):
         r = self.getPlotItem().vb.rect()
         self.label.setPos(r.right() - 6, r.top() + 4)
 
-    def set_history(self, history: HistoryView, label: str = "energy") -> None:
+    def set_history(self, history: HistoryView, label: str = "energy", span: int | None = None) -> None:
         """Draw a :class:`gui.history.HistoryView`: the first MAX_LINES particles' energies,
-        the mean over all and a mark at every step where some energy rose."""
+        the mean over all and a mark at every step where some energy rose; the step axis
+        covers the whole run of ``span`` steps when given."""
         self._steps = history.steps
         self._energy = history.energy
         if label != self._axis_label:  # setting it lays the axis text out again (HTML): only on change
@@ -95,7 +99,7 @@ class EnergyTracePlot(pg.PlotWidget):
         lines_x, lines_y = line_segments(self._steps[when], self._energy[when, :MAX_LINES])
         self.lines.setData(lines_x, lines_y)
         self.mean.setData(self._steps, history.mean)
-        self._fit(lines_y, history.mean)
+        self._fit(span, lines_y, history.mean)
         where = history.rises > 0
         self.marks.setData(self._steps[where], history.mean[where])
         self.violations = int(history.rises.sum())
@@ -103,13 +107,13 @@ class EnergyTracePlot(pg.PlotWidget):
         self._place_label()
         self._draw_highlight()
 
-    def _fit(self, *ys: np.ndarray) -> None:
+    def _fit(self, span: int | None, *ys: np.ndarray) -> None:
         """Show every step so far and the drawn energies, moving the range only when needed."""
         values = np.concatenate([np.asarray(y, np.float64).ravel() for y in ys])
         values = values[np.isfinite(values)]
         lo, hi = (float(values.min()), float(values.max())) if values.size else (np.nan, np.nan)
         last = float(self._steps[-1]) if len(self._steps) else 0.0
-        new = (steady_steps(last), steady_range(self._range[1], lo, hi))
+        new = (steady_steps(last, span), steady_range(self._range[1], lo, hi))
         if new != self._range:
             self._range = new
             self.getPlotItem().vb.setRange(xRange=new[0], yRange=new[1], padding=0.0)

@@ -377,7 +377,8 @@ class MainWindow(QtWidgets.QMainWindow):
         if self._wants("view2d"):
             self._draw_landscape(self.view2d, main, trail, scene.memories_uv)
         if self._wants("energy"):
-            self.energy.set_history(history, "E_sigma(x)" if main.model == "diffusion" else "energy")
+            self.energy.set_history(history, "E_sigma(x)" if main.model == "diffusion" else "energy",
+                                    main.params.steps)
         self.schedule.set_step(int(main.frame["step"]))
         am_i, dm_i = (1, 0) if main.model == "diffusion" else (0, 1)
         self._update_labels(recording[index][am_i], recording[index][dm_i], scene.memories.shape[1] != 2)
@@ -385,7 +386,7 @@ class MainWindow(QtWidgets.QMainWindow):
             if self._wants("side"):
                 side = recording.history(index, i)
                 self._draw_landscape(view, recording[index][i], side.trail(), scene.memories_uv)
-                trace.set_history(side)
+                trace.set_history(side, span=recording[index][i].params.steps)
         if self._wants("view3d"):
             self._draw_3d(main, trail, scene.memories_uv)
         if scene.image_shape is not None and main.nearest is not None and self._wants("images"):

@@ -186,7 +186,7 @@ class FrameRenderer:
                                      (dm, self.widget.dm, self.widget.dm_energy)):
                 s = min(step, run.steps)
                 _draw_2d(plot, run, s, scene)
-                trace.set_history(run.upto(s))
+                trace.set_history(run.upto(s), span=run.steps)
         else:
             _draw_2d(self.widget, scene.runs[0], step, scene)
 

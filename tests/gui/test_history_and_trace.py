@@ -67,6 +67,7 @@ def test_the_trace_range_stands_still_until_the_data_leave_it():
     assert tight[0] < 0.0 < 0.5 < tight[1] and tight[1] - tight[0] < 1.0
     assert steady_range(shown, np.nan, np.nan) == shown
     assert steady_steps(3) == (0.0, 16.0) and steady_steps(17) == (0.0, 32.0) and steady_steps(32) == (0.0, 32.0)
+    assert steady_steps(17, span=40) == (0.0, 40.0) and steady_steps(50, span=40) == (0.0, 64.0)
 
 
 def test_the_trace_draws_a_bounded_set_of_lines_and_every_violation(qtbot):
