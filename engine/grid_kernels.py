@@ -12,10 +12,10 @@ P = exp(A - cA) (W, M) and Q = exp(B - cB) (H, M), every entry at most 1:
 
   S_ij    = sum_mu exp(A_jmu + B_imu - cA_j - cB_i) = (Q P^T)_ij
   lse_ij  = log sum_mu exp(A_jmu + B_imu) = log S_ij + cA_j + cB_i
-  mean_ij = sum_mu softmax_mu(A_j + B_i) xi_mu = ((Q (P * a)^T)_ij, ((Q * b) P^T)_ij) / S_ij
+  mean_ij = sum_mu softmax_mu(A_j + B_i) xi_mu = ((Q (P * a)^T)_ij, (Q (P * b)^T)_ij) / S_ij
 
-that is (H + W) M exps and three (H x M)(M x W) matmuls instead of H W M exps, in float64
-(cheap at these sizes). The shift cA_j + cB_i is not the largest logit of point ij when
+that is (H + W) M exps and three (H x M)(M x W) products, done as one matmul of Q with
+[P; P * a; P * b] (3W, M), instead of H W M exps; in float64 (cheap at these sizes). The shift cA_j + cB_i is not the largest logit of point ij when
 A and B peak at different memories, so S_ij can underflow: the terms whose factors
 underflow are each below float64's smallest normal number, so where S_ij is at least
 ``M * tiny / eps`` they change S_ij by less than its round-off. The points below that
@@ -71,12 +71,13 @@ class GridKernels:
         top_b = xp.max(big_b, axis=1, keepdims=True)  # (H, 1)
         p = xp.exp(big_a - top_a[:, None])
         q = xp.exp(big_b - top_b)
-        total = q @ p.T  # (H, W)
+        sums = q @ xp.concat([p, p * a[None, :], p * b[None, :]], axis=0).T  # (H, 3W): S, sum e a, sum e b
+        total = sums[:, :w]
         finfo = np.finfo(np.float64)
         ok = total >= float(mem.shape[0] * finfo.tiny / finfo.eps)  # also False where NaN
         safe = xp.where(ok, total, xp.ones_like(total))
         lse = xp.log(safe) + top_a[None, :] + top_b
-        mean = xp.stack([(q @ (p * a[None, :]).T) / safe, ((q * b[None, :]) @ p.T) / safe], axis=2)
+        mean = xp.stack([sums[:, w:2 * w] / safe, sums[:, 2 * w:] / safe], axis=2)
         lse = xp.astype(xp.reshape(lse, (h * w,)), x.dtype)
         mean = xp.astype(xp.reshape(mean, (h * w, 2)), x.dtype)
         bad = ~xp.reshape(ok, (h * w,))

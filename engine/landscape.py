@@ -46,8 +46,10 @@ class Grid:
 
     def points(self) -> np.ndarray:
         """All grid points as (H*W, 2) host float64, row by row (point i*W + j = (xs[j], ys[i]))."""
-        gx, gy = np.meshgrid(self.xs, self.ys, indexing="xy")
-        return np.stack([gx.ravel(), gy.ravel()], axis=1)
+        h, w = self.shape
+        pts = np.empty((h, w, 2))
+        pts[:, :, 0], pts[:, :, 1] = self.xs[None, :], self.ys[:, None]
+        return pts.reshape(h * w, 2)
 
     @classmethod
     def around(cls, uv: np.ndarray, margin: float = 0.5, resolution: int | tuple[int, int] = 128) -> "Grid":
