@@ -13,8 +13,9 @@ Heun step with the exact denoiser; the 256 x 256 energy map with its gradient fo
 memories, as the kernel on its 65,536 points and as the whole
 :func:`engine.landscape.energy_map` (which on the 2-D data plane uses the separable grid
 kernels of engine/grid_kernels.py instead; the map figure is the one issue 5's 15 ms
-target is about); and the desktop app's frame rate with
-5,000 particles under the current display (Qt is imported only for that).
+target is about); and the desktop app's frame rate with 5,000 particles under the
+current display, in the layout with every view and in the one with the 2D and 3D
+landscapes (Qt is imported only for that, in a child process).
 
 Each time is the median of ``repeat`` samples after a warm-up; one sample runs the
 function enough times to last about 50 ms, and the three versions take turns sample by
@@ -52,6 +53,7 @@ FORMS = {"diffusion": "gaussian", "modern-dot": "dot"}
 SAMPLER_SHAPE, QUICK_SAMPLER_SHAPE = (10_000, 64, 2), (1_000, 64, 2)
 LANDSCAPE_RES, QUICK_LANDSCAPE_RES, LANDSCAPE_M = 256, 64, 64
 GUI_PARTICLES = 5_000
+GUI_LAYOUTS = (1, 2)  #: the app's layouts timed: every view; the 2D and 3D landscapes with the traces
 ROOT = Path(__file__).resolve().parents[1]  #: the project folder, where main.py lives
 SAMPLE_S, QUICK_SAMPLE_S = 0.05, 0.005  #: one timing sample lasts about this long
 
@@ -233,14 +235,15 @@ def landscape_figures(res: int, timing: Timing, torch_ops, log) -> list[dict[str
     return figs
 
 
-def gui_fps(particles: int = GUI_PARTICLES, seconds: float = 4.0) -> dict[str, Any]:
-    """Frames per second the desktop app draws with ``particles`` particles (see
-    :func:`gui.fps_probe.measure_fps`), measured in a child process so that Qt never loads here and a
-    stuck GUI cannot hang the bench. Needs a display (e.g. ``xvfb-run -a python main.py bench``)."""
-    result: dict[str, Any] = {"particles": particles, "fps": None}
+def gui_fps(particles: int = GUI_PARTICLES, seconds: float = 4.0, layout: int = 1) -> dict[str, Any]:
+    """Frames per second the desktop app draws with ``particles`` particles in window layout
+    ``layout`` (see :func:`gui.fps_probe.measure_fps`), measured in a child process so that Qt
+    never loads here and a stuck GUI cannot hang the bench. Needs a display (e.g.
+    ``xvfb-run -a python main.py bench``)."""
+    result: dict[str, Any] = {"particles": particles, "layout": layout, "fps": None}
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         return {**result, "note": "skipped: no display (run under `xvfb-run -a python main.py bench`)"}
-    code = f"from gui.fps_probe import measure_fps; measure_fps({particles}, {seconds})"
+    code = f"from gui.fps_probe import measure_fps; measure_fps({particles}, {seconds}, {layout})"
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "MEMSCAPE_SETTINGS": os.path.join(tmp, "bench.ini")}  # user settings untouched
         try:
@@ -263,7 +266,12 @@ def collect(quick: bool = False, repeat: int = 5, log: Callable[[str], None] | N
     report["figures"] = kernel_figures(QUICK_SHAPES if quick else SHAPES, timing, torch_ops, log)
     report["figures"].append(sampler_figure(QUICK_SAMPLER_SHAPE if quick else SAMPLER_SHAPE, timing, torch_ops, log))
     report["figures"] += landscape_figures(QUICK_LANDSCAPE_RES if quick else LANDSCAPE_RES, timing, torch_ops, log)
-    report["gui"] = {"particles": GUI_PARTICLES, "fps": None, "note": "skipped: --quick"} if quick else gui_fps()
+    if quick:
+        report["gui"] = [{"particles": GUI_PARTICLES, "layout": None, "fps": None, "note": "skipped: --quick"}]
+    else:  # every view (layout 1), and the 2D and 3D landscapes with the traces (layout 2)
+        report["gui"] = [gui_fps(layout=layout) for layout in GUI_LAYOUTS]
+        for fig in report["gui"]:
+            _log_gui(log, fig)
     return report
 
 
@@ -293,10 +301,18 @@ def format_report(report: dict[str, Any]) -> str:
              f"PyTorch {m['torch'] or 'not installed'}; median of {report['repeat']} samples",
              f"{'figure':58s} {'fast':>10s} {'pairs/s':>9s} {'numpy':>10s} {'x':>6s} {'torch':>10s} {'x':>6s}"]
     lines += [_row(f) for f in report["figures"]]
-    gui = report["gui"]
-    fps = "-" if gui["fps"] is None else f"{gui['fps']:.1f} frames/s"
-    lines.append(f"GUI, {gui['particles']} particles: {fps}  ({gui['note']})")
+    lines += [_gui_row(gui) for gui in report["gui"]]
     return "\n".join(lines)
+
+
+def _gui_row(gui: dict[str, Any]) -> str:
+    fps = "-" if gui["fps"] is None else f"{gui['fps']:.1f} frames/s"
+    return f"GUI, {gui['particles']} particles: {fps}  ({gui['note']})"
+
+
+def _log_gui(log, gui: dict[str, Any]) -> None:
+    if log is not None:
+        log(_gui_row(gui))
 
 
 def _row(f: dict[str, Any]) -> str:
