@@ -330,8 +330,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.show_frame(self.recording, min(index, len(self.recording) - 1))
 
     def _set_highlight(self, index: int) -> None:
-        for item in (self.view2d, self.energy, self.side):
-            item.set_highlight(index)
+        for item in (self.view2d, self.energy, self.side, self.view3d):
+            if hasattr(item, "set_highlight"):  # (the 3D view may be a label saying why there is none)
+                item.set_highlight(index)
 
     # -- worker -> views ------------------------------------------------------------
     def _on_frame_ready(self) -> None:

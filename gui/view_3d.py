@@ -24,6 +24,7 @@ from gui.gl.height_field_item import HeightFieldItem
 from gui.gl.particles_item import ParticlesItem
 from gui.gl.pins_item import PinsItem
 from gui.gl.trails_item import TrailsItem
+from gui.theme import HIGHLIGHT_COLOR
 from gui.trail_thinning import thinned
 
 BOX_HEIGHT = 0.5  #: world height of the clipped energy range (the longer side spans 2)
@@ -82,9 +83,10 @@ class Landscape3DView(GLViewMixin, QtWidgets.QWidget):
         self.setMinimumSize(200, 150)
         self.surface = HeightFieldItem()
         self.trails = TrailsItem()
+        self.highlight = TrailsItem(width_px=4.0, opacity=1.0, fading=False)  # the hovered particle's whole trail
         self.pins = PinsItem()
         self.particles = ParticlesItem()
-        for item in (self.surface, self.trails, self.particles, self.pins):
+        for item in (self.surface, self.trails, self.highlight, self.particles, self.pins):
             self.addItem(item)  # drawn in this order: the surface first, the pins over the crowd
         self.setCameraPosition(pos=QtGui.QVector3D(0.0, 0.0, 0.3 * BOX_HEIGHT), distance=3.2,
                                elevation=38.0, azimuth=45.0)
@@ -93,6 +95,7 @@ class Landscape3DView(GLViewMixin, QtWidgets.QWidget):
         self._particles: tuple[np.ndarray, np.ndarray | None, np.ndarray | None] | None = None
         self._trails: tuple[np.ndarray, np.ndarray | None] | None = None
         self._memories: tuple[np.ndarray, np.ndarray | None] | None = None
+        self._highlight = -1
         self._stale = set()
 
     # -- data (plain NumPy, data coordinates) --------------------------------------------
@@ -128,8 +131,17 @@ class Landscape3DView(GLViewMixin, QtWidgets.QWidget):
         if name in ("colormap", "contours"):
             setattr(self.surface, name, bool(on))
         elif name in LAYERS_3D:
-            {"trails": self.trails, "memories": self.pins, "particles": self.particles}[name].setVisible(on)
+            for item in {"trails": (self.trails, self.highlight), "memories": (self.pins,),
+                         "particles": (self.particles,)}[name]:
+                item.setVisible(on)
         self.update()
+
+    def set_highlight(self, index: int) -> None:
+        """Draw particle ``index``'s trail (all of it) in HIGHLIGHT_COLOR; -1 for none. The
+        views are linked: hovering a particle in a 2D view calls this."""
+        if index != self._highlight:
+            self._highlight = index
+            self._changed("highlight")
 
     def set_orbit(self, azimuth_deg: float, elevation_deg: float | None = None) -> None:
         """Turn the camera to ``azimuth_deg`` around the vertical axis (and tilt it)."""
@@ -186,6 +198,15 @@ class Landscape3DView(GLViewMixin, QtWidgets.QWidget):
             shown, when, who = thinned(trails)
             z = None if energy is None else energy[when[:, None], who].astype(np.float64)
             self.trails.set_data(self._world(shown.astype(np.float64), z), self._colors(trails.shape[1])[who])
+        if self._trails is not None and stale & {"trails", "highlight"}:
+            trails, energy = self._trails
+            i = self._highlight
+            if 0 <= i < trails.shape[1]:
+                z = None if energy is None else energy[:, i:i + 1].astype(np.float64)
+                color = np.array([[*(c / 255.0 for c in HIGHLIGHT_COLOR), 1.0]], np.float32)
+                self.highlight.set_data(self._world(trails[:, i:i + 1].astype(np.float64), z), color)
+            else:
+                self.highlight.set_data(np.zeros((0, 1, 3), np.float32), np.zeros((1, 4), np.float32))
         if self._memories is not None and "memories" in stale:
             points = self._world(*self._memories)
             self.pins.set_data(points[np.isfinite(points).all(axis=1)])

@@ -18,9 +18,9 @@ class TrailsItem(LazyGLItem):
     The caller picks the particles and steps to draw (:func:`gui.trail_thinning.thinned`)
     before computing their points."""
 
-    def __init__(self, width_px: float = 3.0, lift: float = 0.012, opacity: float = 0.9):
+    def __init__(self, width_px: float = 3.0, lift: float = 0.012, opacity: float = 0.9, fading: bool = True):
         super().__init__()
-        self.width_px, self.lift, self.opacity = width_px, lift, opacity
+        self.width_px, self.lift, self.opacity, self.fading = width_px, lift, opacity, fading
         self._records = np.zeros((0, 14), np.float32)
         self._dirty = False
         self.lines = LineBatch()
@@ -33,7 +33,7 @@ class TrailsItem(LazyGLItem):
         else:
             rgba = np.empty((steps, n, 4), np.float32)
             rgba[...] = np.broadcast_to(colors, (n, 4))
-            rgba[..., 3] *= self.opacity * fade(steps)[:, None]
+            rgba[..., 3] *= self.opacity * (fade(steps)[:, None] if self.fading else 1.0)
             records = segment_records(paths[:-1].reshape(-1, 3), paths[1:].reshape(-1, 3),
                                       rgba[:-1].reshape(-1, 4), rgba[1:].reshape(-1, 4))
             self._records = records[np.isfinite(records).all(axis=1)]

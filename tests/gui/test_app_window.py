@@ -167,6 +167,8 @@ def test_hovering_a_particle_highlights_its_trajectory_and_energy(make_window, q
     i = view._hover
     np.testing.assert_array_equal(window.energy.highlight.getData()[1], window.energy._energy[:, i])
     assert len(view.highlight.getData()[0]) == 4
+    if hasattr(window.view3d, "set_highlight"):  # the 3D view follows too
+        assert window.view3d._highlight == i
 
 
 def test_screenshot_key_writes_a_png(make_window, qtbot, tmp_path):

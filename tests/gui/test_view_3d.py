@@ -116,6 +116,22 @@ def test_trails_and_pins_are_drawn_on_the_surface(view):
     assert pins > 30
 
 
+def test_the_hovered_particle_s_whole_trail_is_highlighted_in_white(view):
+    trails = descend(30, 20)
+    view.set_particles(trails[-1], None, np.tile((0.0, 0.3, 1.0, 1.0), (30, 1)))
+    view.set_trails(trails)
+    plain = rgb(view.render_image(*SIZE))
+    longest = int(np.linalg.norm(np.diff(trails, axis=0), axis=-1).sum(axis=0).argmax())
+    view.set_highlight(longest)
+    lit = rgb(view.render_image(*SIZE))
+    whiter = (lit.min(axis=-1) - plain.min(axis=-1)) > 60  # white over blue trails and the surface
+    assert whiter.sum() > 40
+    assert len(view.highlight._records) == 19  # every step of that one particle
+    view.set_highlight(-1)
+    assert np.abs(rgb(view.render_image(*SIZE)) - plain).max() <= 2
+    assert len(view.highlight._records) == 0
+
+
 def test_orbit_turns_the_camera_and_a_full_turn_is_the_same_picture(view):
     view.set_orbit(30.0)
     a = rgb(view.render_image(*SIZE))
