@@ -15,6 +15,8 @@ one read-back of the 3D view's own pixels costs a few.
 """
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 from OpenGL import GL
 from pyqtgraph.opengl.GLViewWidget import GLViewMixin
@@ -32,6 +34,9 @@ CLIP_PERCENTILE = 92.0  #: energies above this percentile of the map are shown f
 BACKGROUND = (24, 26, 31)
 DEFAULT_COLOR = (0.92, 0.92, 0.92, 0.9)  #: particles when no colours are given
 EXPORT_SAMPLES = 4  #: multisampling of render_image's framebuffer (video frames: quality over speed)
+#: trail segments a 3D frame draws: llvmpipe runs the vertex stage on the calling (GUI)
+#: thread, about 5 ms for the 2D views' 12,000 thick segments; the surface shows half as many clearly
+MAX_SEGMENTS_3D = 6_000
 SCREEN_SAMPLES = 0  #: ... of the frames painted on screen (4x made a frame 2.5x slower on llvmpipe)
 LAYERS_3D = ("colormap", "contours", "trails", "memories", "particles")  #: 2D-only layers are ignored
 
@@ -78,7 +83,12 @@ class Landscape3DView(GLViewMixin, QtWidgets.QWidget):
         self._context: QtGui.QOpenGLContext | None = None
         self._surface: QtGui.QOffscreenSurface | None = None
         self._fbos: dict[int, QtOpenGL.QOpenGLFramebufferObject] = {}  # samples -> target
-        self._picture: QtGui.QImage | None = None  # the last frame painted, until something changes
+        self._picture: QtGui.QImage | None = None  # the last frame drawn, painted until a newer one
+        self._dirty = True  # the scene changed since the frame last started
+        self._drawing = False
+        self._pending: QtOpenGL.QOpenGLFramebufferObject | None = None  # a frame started, not yet read
+        self._collector = QtCore.QTimer(self, singleShot=True, interval=0)  # a child: never fires after the view
+        self._collector.timeout.connect(self._collect_render)
         self.setBackgroundColor(BACKGROUND)
         self.setMinimumSize(200, 150)
         self.surface = HeightFieldItem()
@@ -195,7 +205,7 @@ class Landscape3DView(GLViewMixin, QtWidgets.QWidget):
             self.particles.set_data(points[shown], self._colors(len(xy))[shown])
         if self._trails is not None and "trails" in stale:
             trails, energy = self._trails
-            shown, when, who = thinned(trails)
+            shown, when, who = thinned(trails, max_segments=MAX_SEGMENTS_3D)
             z = None if energy is None else energy[when[:, None], who].astype(np.float64)
             self.trails.set_data(self._world(shown.astype(np.float64), z), self._colors(trails.shape[1])[who])
         if self._trails is not None and stale & {"trails", "highlight"}:
@@ -243,6 +253,7 @@ class Landscape3DView(GLViewMixin, QtWidgets.QWidget):
         for item in self.items:
             item.release_gl()
         self._fbos.clear()  # deleted while their context is current
+        self._pending, self._dirty = None, True
         self._context.doneCurrent()
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
@@ -253,50 +264,97 @@ class Landscape3DView(GLViewMixin, QtWidgets.QWidget):
         """Schedule a repaint with the scene drawn again: every change of data (``set_*``)
         or camera (pyqtgraph's mixin) comes through here. A repaint Qt asks for by itself
         (the window uncovered, a dock beside it redrawn) paints the last picture again."""
-        self._picture = None
+        if not getattr(self, "_drawing", False):  # (the items ask too, when _sync hands them data)
+            self._dirty = True
         super().update(*args)
 
     def paintEvent(self, event: QtGui.QPaintEvent) -> None:
-        """Draw the scene at the widget's device pixel size (when it changed) and paint it."""
-        painter = QtGui.QPainter(self)
+        """Paint the newest finished picture; when the scene changed (or the size), start
+        drawing it again (:meth:`_start_render`). A frame started at one repaint is read
+        back at the next (the views are painted once per step, so the 3D view shows the step
+        before the others while the app plays) or, once the app is idle, by the collector
+        timer, which repaints this view alone."""
+        if self._pending is not None:
+            self._take_pending()
         size = (self.deviceWidth(), self.deviceHeight())
-        try:
-            if self._picture is None or (self._picture.width(), self._picture.height()) != size:
-                self._picture = self._render(*size, SCREEN_SAMPLES)
-                self._picture.setDevicePixelRatio(self.devicePixelRatioF())
-        except RuntimeError as exc:  # no OpenGL here: say so in the view
-            painter.fillRect(self.rect(), QtGui.QColor(*BACKGROUND))
+        stale = self._picture is None or (self._picture.width(), self._picture.height()) != size
+        error = None
+        if (self._dirty or stale) and self._pending is None:
+            try:
+                self._start_render(*size)
+            except RuntimeError as exc:  # no OpenGL here: say so in the view
+                error = str(exc)
+        painter = QtGui.QPainter(self)
+        painter.fillRect(self.rect(), QtGui.QColor(*BACKGROUND))
+        if error is not None:
             painter.setPen(QtGui.QColor(230, 230, 230))
-            painter.drawText(self.rect(), QtCore.Qt.AlignmentFlag.AlignCenter, str(exc))
-        else:
-            painter.drawImage(0, 0, self._picture)
+            painter.drawText(self.rect(), QtCore.Qt.AlignmentFlag.AlignCenter, error)
+        elif self._picture is not None:
+            painter.drawImage(QtCore.QRectF(self.rect()), self._picture)
         painter.end()
+
+    def _start_render(self, width: int, height: int) -> None:
+        """Issue the GL commands of a frame into the screen framebuffer and return without
+        waiting: the software rasteriser (llvmpipe) draws it on its own threads while the
+        window paints its other views (under llvmpipe that took a third of each frame);
+        :meth:`_take_pending` reads it back afterwards."""
+        self._dirty = False
+        with self._current():
+            fbo = self._draw(width, height, SCREEN_SAMPLES)
+            GL.glFlush()
+        self._pending = fbo
+        self._collector.start()
+
+    def _collect_render(self) -> None:
+        """The collector timer: show the frame :meth:`_start_render` began, if no repaint has."""
+        if self._pending is not None and self._take_pending():
+            QtWidgets.QWidget.update(self)  # paint it (and start the next frame if one is due)
+
+    def _take_pending(self) -> bool:
+        """Read the started frame back as this view's picture; False when there was none."""
+        fbo, self._pending = self._pending, None
+        if fbo is None or self._context is None:
+            return False
+        with self._current():
+            picture = fbo.toImage()
+        picture.setDevicePixelRatio(self.devicePixelRatioF())
+        self._picture = picture
+        return True
 
     def render_image(self, width: int, height: int) -> QtGui.QImage:
         """The current scene drawn offscreen at ``width`` x ``height`` (EXPORT_SAMPLES x
         multisampled), as an opaque RGB32 QImage of exactly that size; nothing is shown.
         Feed the data first, then call this once per frame (it draws by itself)."""
-        return self._render(int(width), int(height), EXPORT_SAMPLES).convertToFormat(QtGui.QImage.Format.Format_RGB32)
+        with self._current():
+            image = self._draw(int(width), int(height), EXPORT_SAMPLES).toImage()
+        return image.convertToFormat(QtGui.QImage.Format.Format_RGB32)
 
-    def _render(self, width: int, height: int, samples: int) -> QtGui.QImage:
-        """Draw the scene into the framebuffer for ``samples`` at this size and read it back."""
-        width, height = max(int(width), 1), max(int(height), 1)
+    @contextlib.contextmanager
+    def _current(self):
+        """The view's GL context made current for the block (made on first use)."""
         self._ensure_context()
         if not self._context.makeCurrent(self._surface):
             raise RuntimeError("cannot make the 3D view's OpenGL context current")
         try:
-            fbo = self._framebuffer(width, height, samples)
-            if not fbo.bind():
-                raise RuntimeError(f"cannot bind a {width}x{height} framebuffer object")
-            try:
-                GL.glViewport(0, 0, width, height)
-                self._sync()
-                self.paint(region=(0, 0, width, height), viewport=(0, 0, width, height))
-                return fbo.toImage()
-            finally:
-                fbo.release()
+            yield
         finally:
             self._context.doneCurrent()
+
+    def _draw(self, width: int, height: int, samples: int) -> QtOpenGL.QOpenGLFramebufferObject:
+        """Draw the scene into the framebuffer for ``samples`` at this size (context current)."""
+        width, height = max(int(width), 1), max(int(height), 1)
+        fbo = self._framebuffer(width, height, samples)
+        if not fbo.bind():
+            raise RuntimeError(f"cannot bind a {width}x{height} framebuffer object")
+        self._drawing = True
+        try:
+            GL.glViewport(0, 0, width, height)
+            self._sync()
+            self.paint(region=(0, 0, width, height), viewport=(0, 0, width, height))
+        finally:
+            self._drawing = False
+            fbo.release()
+        return fbo
 
     def _framebuffer(self, width: int, height: int, samples: int) -> QtOpenGL.QOpenGLFramebufferObject:
         """The offscreen target for ``samples``, made again only for a new size."""

@@ -166,6 +166,7 @@ def test_the_live_widget_paints_the_same_scene(view, qtbot):
     view.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
     view.resize(*SIZE)
     view.show()
+    qtbot.waitUntil(lambda: view._picture is not None and not view._dirty, timeout=5000)  # drawn, read back
     shown = rgb(view.grab().toImage())  # paintEvent: what a user sees in the dock
     assert shown.shape[:2] == (SIZE[1] * view.devicePixelRatio(), SIZE[0] * view.devicePixelRatio())
     offscreen = rgb(view.render_image(*SIZE))
