@@ -10,6 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from gui.history import HistoryView
+from gui.segment_lines import segment_lines
 from gui.theme import HIGHLIGHT_COLOR, VIOLATION_COLOR
 from gui.trail_thinning import shown_steps
 
@@ -62,11 +63,8 @@ class EnergyTracePlot(pg.PlotWidget):
         self.setLabel("left", "energy")
         self._axis_label = "energy"
         self.showGrid(x=True, y=True, alpha=0.2)
-        # segments drawn as one drawLines call: a QPainterPath of many curves costs far more
-        self.lines = pg.PlotCurveItem(pen=pg.mkPen(150, 170, 210, 60, width=1), connect="pairs", antialias=False,
-                                      segmentedLineMode="on", skipFiniteCheck=True)
-        self.mean = pg.PlotCurveItem(pen=pg.mkPen(255, 210, 0, width=3), name="mean", connect="finite",
-                                     segmentedLineMode="on")
+        self.lines = segment_lines(pg.mkPen(150, 170, 210, 60, width=1))
+        self.mean = segment_lines(pg.mkPen(255, 210, 0, width=3), connect="finite")
         self.highlight = pg.PlotDataItem(pen=pg.mkPen(*HIGHLIGHT_COLOR, width=2.5))
         self.marks = pg.ScatterPlotItem(size=10, symbol="t1", brush=pg.mkBrush(*VIOLATION_COLOR),
                                         pen=pg.mkPen("w", width=0.8))

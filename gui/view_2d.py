@@ -12,6 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui
 
+from gui.segment_lines import segment_lines
 from gui.theme import COLORMAP, HIGHLIGHT_COLOR, MEMORY_COLOR, particle_brushes
 from gui.trail_thinning import thinned
 
@@ -20,7 +21,6 @@ CONTOUR_LEVELS = 9
 ARROW_GRID = 17
 TRAIL_BANDS = 4
 HOVER_PIXELS = 9.0
-SEGMENTS = {"connect": "pairs", "antialias": False, "segmentedLineMode": "on"}  #: PlotCurveItem options of line-segment layers
 
 
 def contour_segments(e: np.ndarray, levels: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
@@ -121,11 +121,11 @@ class Landscape2DView(pg.PlotWidget):
         # thin, dense line layers draw without antialiasing (on a software rasteriser it costs
         # several times more than everything else in the frame), as segments in one drawLines
         # call each (a QPainterPath of thousands of pieces costs far more)
-        self.contours = pg.PlotCurveItem(pen=pg.mkPen(255, 255, 255, 110, width=1), **SEGMENTS)
+        self.contours = segment_lines(pg.mkPen(255, 255, 255, 110, width=1))
         self.addItem(self.contours)
-        self.arrows = pg.PlotCurveItem(pen=pg.mkPen(255, 255, 255, 150, width=1), **SEGMENTS)
+        self.arrows = segment_lines(pg.mkPen(255, 255, 255, 150, width=1))
         self.addItem(self.arrows)
-        self.trails = [pg.PlotCurveItem(**SEGMENTS) for _ in range(TRAIL_BANDS)]
+        self.trails = [segment_lines() for _ in range(TRAIL_BANDS)]
         for k, item in enumerate(self.trails):
             alpha = int(15 + 95 * (k + 1) / TRAIL_BANDS)
             item.setPen(pg.mkPen(255, 225, 160, alpha, width=1))

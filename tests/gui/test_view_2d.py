@@ -24,3 +24,19 @@ def test_contours_of_a_bowl_are_closed_circles_of_the_right_radius():
     ends, counts = np.unique(np.round(seg.reshape(-1, 2), 9), axis=0, return_counts=True)
     assert np.all(counts == 2)  # every end point is shared by two segments: closed curves
     assert len(contour_segments(e, np.array([9.0]), xs, ys)) == 0  # above every value: nothing
+
+
+def test_line_layers_are_drawn_as_segments_not_paths(qtbot):
+    """Thin translucent pens would make pyqtgraph stroke a QPainterPath (several times slower)."""
+    import pyqtgraph as pg
+
+    from gui.energy_trace import EnergyTracePlot
+    from gui.view_2d import Landscape2DView
+
+    view, trace = Landscape2DView(), EnergyTracePlot()
+    qtbot.addWidget(view)
+    qtbot.addWidget(trace)
+    items = [view.contours, view.arrows, *view.trails, trace.lines, trace.mean]
+    for item in items:
+        assert isinstance(item, pg.PlotCurveItem)
+        assert item._shouldUseDrawLineSegments(item.opts["pen"]), item
