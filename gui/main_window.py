@@ -400,6 +400,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.step_label.setText(f"step {step}{sig}")
         self._count_fps()
 
+    def run_start(self) -> np.ndarray | None:
+        """The initial particles (N, D) of the run on screen (a dropped cluster included), or
+        None before the simulation exists; the exports simulate from them."""
+        sim = self.worker.main
+        return None if sim is None else np.array(sim.initial, copy=True)
+
     def in_sight(self, dock: str) -> bool:
         """Whether a dock can be seen now (not closed, not a tab behind another)."""
         return self._in_sight.get(dock, True)

@@ -27,21 +27,22 @@ class _Cancelled(Exception):
     pass
 
 
-def write_trajectory(params: Params, path: str | Path, fmt: str, step_done=None) -> None:
-    """Simulate ``params`` and write positions, energy, memories, sigma and params to ``path``:
-    an .npz (fmt "npz", exactly simulate's file) or the long CSV of engine.trajectory_io.save_csv.
-    ``step_done(frame)`` is called after every step (it may raise to cancel)."""
+def write_trajectory(params: Params, path: str | Path, fmt: str, step_done=None, init=None) -> None:
+    """Simulate ``params`` (from the initial states ``init`` (N, D) when given) and write
+    positions, energy, memories, sigma and params to ``path``: an .npz (fmt "npz", exactly
+    simulate's file) or the long CSV of engine.trajectory_io.save_csv. ``step_done(frame)``
+    is called after every step (it may raise to cancel)."""
     from engine.simulation import run
     from engine.trajectory_io import save_csv, save_npz
 
-    arrays = run(params, callback=step_done)
+    arrays = run(params, init=init, callback=step_done)
     if fmt == "csv":
         save_csv(path, arrays["positions"], arrays["energy"], arrays.get("sigma"))
     else:
         save_npz(path, arrays)
 
 
-def trajectory_job(params: Params, path: str | Path, fmt: str) -> Iterator[Progress]:
+def trajectory_job(params: Params, path: str | Path, fmt: str, init=None) -> Iterator[Progress]:
     """:func:`write_trajectory` in a worker thread, as a job the ExportRunner drives.
     Closing the job (Cancel) makes the thread stop at its next step."""
     stop = threading.Event()
@@ -53,7 +54,7 @@ def trajectory_job(params: Params, path: str | Path, fmt: str) -> Iterator[Progr
         state["step"] = int(frame["step"])
 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="memscape-trajectory")
-    future = pool.submit(write_trajectory, params, path, fmt, step_done)
+    future = pool.submit(write_trajectory, params, path, fmt, step_done, init)
     try:
         while not future.done():
             time.sleep(POLL_SECONDS)
@@ -64,8 +65,9 @@ def trajectory_job(params: Params, path: str | Path, fmt: str) -> Iterator[Progr
         pool.shutdown(wait=True)
 
 
-def export_trajectories(params: Params, name: str, parent: QtWidgets.QWidget) -> ExportRunner | None:
-    """Ask for a file (.npz or .csv) and export the run to it; None when the user cancels."""
+def export_trajectories(params: Params, name: str, parent: QtWidgets.QWidget, init=None) -> ExportRunner | None:
+    """Ask for a file (.npz or .csv) and export the run (from ``init`` when given) to it;
+    None when the user cancels."""
     folder = QtCore.QStandardPaths.writableLocation(QtCore.QStandardPaths.StandardLocation.DocumentsLocation)
     start = str(Path(folder or Path.home()) / f"{Path(name).stem}.npz")
     path, chosen = QtWidgets.QFileDialog.getSaveFileName(parent, "Export trajectories", start,
@@ -75,13 +77,13 @@ def export_trajectories(params: Params, name: str, parent: QtWidgets.QWidget) ->
     fmt = "csv" if chosen == FILTERS["csv"] or path.lower().endswith(".csv") else "npz"
     if not path.lower().endswith(f".{fmt}"):
         path += f".{fmt}"
-    return start_trajectory_export(params, Path(path), fmt, parent)
+    return start_trajectory_export(params, Path(path), fmt, parent, init=init)
 
 
 def start_trajectory_export(params: Params, path: Path, fmt: str, parent: QtWidgets.QWidget | None,
-                            show_progress: bool = True) -> ExportRunner:
+                            show_progress: bool = True, init=None) -> ExportRunner:
     """Run :func:`trajectory_job`; a main window as parent is told the outcome (:func:`report_outcome`)."""
-    runner = ExportRunner(trajectory_job(params, path, fmt), f"Exporting {path.name}...", f"wrote {path}",
+    runner = ExportRunner(trajectory_job(params, path, fmt, init), f"Exporting {path.name}...", f"wrote {path}",
                           parent, show_dialog=show_progress)
     if isinstance(parent, QtWidgets.QMainWindow):
         runner.finished.connect(lambda ok, msg: report_outcome(parent, ok, msg))

@@ -32,10 +32,12 @@ class ExportVideoDialog(QtWidgets.QDialog):
     """Settings for one video export of ``params``; :meth:`start_export` runs it."""
 
     def __init__(self, params: Params, name: str = "memscape", folder: Path | None = None,
-                 presenter: bool = False, view: str = "2d", parent: QtWidgets.QWidget | None = None):
+                 presenter: bool = False, view: str = "2d", parent: QtWidgets.QWidget | None = None,
+                 init=None):
         super().__init__(parent)
         self.setWindowTitle("Export video")
         self.params, self.presenter, self._stem = params, presenter, name
+        self.init = init  #: the run's initial states (N, D), or None for the seeded draw
         self.runner: ExportRunner | None = None
         folder = folder or Path(QtCore.QStandardPaths.writableLocation(
             QtCore.QStandardPaths.StandardLocation.MoviesLocation) or Path.home())
@@ -142,7 +144,7 @@ class ExportVideoDialog(QtWidgets.QDialog):
             self._refuse("The 3D view needs OpenGL, which is not available here. Choose the 2D view.")
             return None
         path = Path(self.path.text()).expanduser()
-        job = export_job(self.params, settings, path, self.fmt())
+        job = export_job(self.params, settings, path, self.fmt(), init=self.init)
         self.runner = ExportRunner(job, f"Exporting {path.name}...", f"wrote {path}",
                                    self.parentWidget(), show_dialog=show_progress)
         self.accept()
@@ -155,11 +157,14 @@ class ExportVideoDialog(QtWidgets.QDialog):
 
 def install(window) -> None:
     """Add "Export video..." (Ctrl+E), "Export trajectories..." and a record button to ``window``
-    (a gui.main_window.MainWindow: ``file_menu``, ``params``, ``preset``, ``presenter``)."""
+    (a gui.main_window.MainWindow: ``file_menu``, ``params``, ``preset``, ``presenter``,
+    ``run_start()``). Both exports simulate the run again from the window's run's start, so
+    particles dropped by a click are in them too."""
     from gui.export.data_dialog import export_trajectories
 
     def export_video() -> None:
-        dialog = ExportVideoDialog(window.params, name=Path(window.preset).stem, presenter=window.presenter, parent=window)
+        dialog = ExportVideoDialog(window.params, name=Path(window.preset).stem, presenter=window.presenter,
+                                   parent=window, init=window.run_start())
         dialog.finished.connect(dialog.deleteLater)
         dialog.accepted.connect(lambda: dialog.runner.finished.connect(
             lambda ok, msg: report_outcome(window, ok, msg)))
@@ -170,7 +175,7 @@ def install(window) -> None:
     video.setShortcut(QtGui.QKeySequence("Ctrl+E"))
     video.triggered.connect(export_video)
     data = QtGui.QAction("Export trajectories...", window)
-    data.triggered.connect(lambda: export_trajectories(window.params, window.preset, window))
+    data.triggered.connect(lambda: export_trajectories(window.params, window.preset, window, window.run_start()))
     window.file_menu.insertActions(first, [video, data])
     record = QtWidgets.QToolButton()
     record.setText("● Record")

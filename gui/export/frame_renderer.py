@@ -80,9 +80,10 @@ class Scene:
         return (twin, main) if main.sim.is_diffusion else (main, twin)
 
 
-def build_scene(params: Params, view: str) -> Scene:
-    """The simulation(s) ``view`` needs, on the app's landscape grid around the memories."""
-    main = Simulation(params)
+def build_scene(params: Params, view: str, init: np.ndarray | None = None) -> Scene:
+    """The simulation(s) ``view`` needs, from the initial states ``init`` (N, D) when given,
+    on the app's landscape grid around the memories."""
+    main = Simulation(params, init=init)
     runs = [Run(main)]
     if view == "side-by-side":
         runs.append(Run(main.twin(twin_params(params))))
@@ -229,13 +230,14 @@ def qimage_to_array(image: QtGui.QImage) -> np.ndarray:
 
 
 def export_job(params: Params, settings: RenderSettings, path: str | Path,
-               fmt: str | None = None) -> Iterator[Progress]:
-    """The whole export, one sim step or one video frame per ``next()``: simulate once, then
+               fmt: str | None = None, init: np.ndarray | None = None) -> Iterator[Progress]:
+    """The whole export, one sim step or one video frame per ``next()``: simulate once (from
+    ``init`` when given: the app passes its run's start, dropped particles included), then
     render and encode every frame to ``path`` (atomically; ``close()`` cancels cleanly)."""
     fmt = fmt or format_for_path(path)
     size = encoded_size(fmt, settings.size)
     with VideoWriter(path, fmt, size, settings.fps) as writer:  # opened first: a bad folder fails at once
-        scene = build_scene(params, settings.view)
+        scene = build_scene(params, settings.view, init)
         yield from record(scene, settings.frame_count)
         renderer = FrameRenderer(scene, settings, size)
         try:

@@ -79,6 +79,24 @@ def test_export_trajectories_writes_what_simulate_writes(qtbot, params, tmp_path
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
 
 
+def test_exports_from_the_window_start_where_its_run_started(make_window, qtbot, wait_frames, tmp_path):
+    """A cluster dropped by a click is in both exports: they simulate from the run's start."""
+    window = make_window(particles=30, steps=10)
+    first = window.recording
+    window.view2d.drop_requested.emit(1.5, -1.5)
+    qtbot.waitUntil(lambda: window.recording is not first)
+    start = window.recording[0][0].frame["x"]
+    np.testing.assert_allclose(window.run_start(), start, rtol=1e-6)  # float64 start, float32 run
+    path = tmp_path / "dropped.npz"
+    runner = start_trajectory_export(window.params, path, "npz", None, show_progress=False, init=window.run_start())
+    qtbot.waitUntil(lambda: not runner.running, timeout=30_000)
+    np.testing.assert_array_equal(load_npz(path)["positions"][0], start)
+    window.export_actions["video"].trigger()
+    dialog = next(w for w in window.findChildren(ExportVideoDialog) if w.isVisible())
+    np.testing.assert_array_equal(dialog.init, window.run_start())
+    dialog.reject()
+
+
 def test_cancelled_trajectory_export_writes_nothing(qtbot, tmp_path):
     params = load_preset("two-wells").replace(particles=20000, steps=400, backend="numpy")
     runner = start_trajectory_export(params, tmp_path / "big.npz", "npz", None, show_progress=False)
