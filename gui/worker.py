@@ -144,6 +144,7 @@ class SimulationWorker(QtCore.QThread):
         self._lock = threading.Lock()
         self._playing = False
         self._speed = 20.0
+        self._drops = 0  #: clusters dropped so far
         self.main: Simulation | None = None
         self.twin: Simulation | None = None
         self.recording: Recording | None = None
@@ -295,7 +296,8 @@ class SimulationWorker(QtCore.QThread):
         """params.particles initial states around the plane point ``uv`` (a click drops them)."""
         grid = self.recording.scene.grid
         spread = DROP_SPREAD * (grid.x_range[1] - grid.x_range[0])
-        rng = np.random.default_rng()
+        self._drops += 1  # the k-th click of a session draws from (seed, k): reproducible
+        rng = np.random.default_rng([self._params.seed, self._drops])
         pts = np.asarray(uv, dtype=np.float64) + spread * rng.standard_normal((self._params.particles, 2))
         return self.main.plane.lift(pts)
 
