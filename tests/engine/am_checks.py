@@ -30,3 +30,22 @@ def assert_non_increasing(trace, tol=1e-10):
     rises = np.diff(trace, axis=0)
     assert np.all(np.isfinite(trace))
     assert rises.max() <= tol * scale, f"energy rose by {rises.max():.3g}"
+
+
+def assert_descends(model, state, steps):
+    """Along ``steps`` steps of a deterministic model: the energy never rises and ends lower."""
+    trace, _ = energy_trace(model, state, None, steps)
+    assert_non_increasing(trace)
+    assert np.all(trace[-1] < trace[0])
+
+
+def assert_rate_is_the_flow_derivative(model, state, h=1e-6):
+    """``model.energy_rate(state)`` equals d/dt E(state + t velocity) at t = 0 (central
+    differences along the velocities), and is never positive."""
+    vel = model.velocities(state)
+    plus = tuple(x + h * u for x, u in zip(state, vel))
+    minus = tuple(x - h * u for x, u in zip(state, vel))
+    fd = (to_host(model.energy(plus)) - to_host(model.energy(minus))) / (2 * h)
+    rate = to_host(model.energy_rate(state))
+    np.testing.assert_allclose(rate, fd, rtol=1e-5, atol=1e-7)
+    assert np.all(rate <= 0.0)
