@@ -59,6 +59,15 @@ def contour_segments(e: np.ndarray, levels: np.ndarray, xs: np.ndarray, ys: np.n
     return segments
 
 
+class SmoothImageItem(pg.ImageItem):
+    """The energy colour map, scaled up from its grid with bilinear filtering: a 96 x 96 map
+    shown nearest-neighbour on a projector or in a 4K video is a mosaic of squares."""
+
+    def paint(self, painter, *args):
+        painter.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, True)
+        super().paint(painter, *args)
+
+
 class ParticleScatter(pg.ScatterPlotItem):
     """The particles: one symbol each, coloured by :func:`gui.theme.particle_brushes`.
     ``set_positions`` moves them in place while their number stays the same: pyqtgraph's
@@ -115,7 +124,7 @@ class Landscape2DView(pg.PlotWidget):
         self.memories_movable = True  #: False on a plane through D > 2 data (drags then pan)
         self.setAspectLocked(True)
         self.hideButtons()
-        self.image = pg.ImageItem(axisOrder="col-major")
+        self.image = SmoothImageItem(axisOrder="col-major")
         self.image.setColorMap(pg.colormap.get(COLORMAP))
         self.addItem(self.image)
         # thin, dense line layers draw without antialiasing (on a software rasteriser it costs
