@@ -25,6 +25,7 @@ from PyQt6 import QtCore, QtGui, QtOpenGL, QtWidgets
 from gui.gl.height_field_item import HeightFieldItem
 from gui.gl.particles_item import ParticlesItem
 from gui.gl.pins_item import PinsItem
+from gui.gl.surface_format import SAMPLES, surface_format
 from gui.gl.trails_item import TrailsItem
 from gui.theme import HIGHLIGHT_COLOR
 from gui.trail_thinning import thinned
@@ -33,11 +34,11 @@ BOX_HEIGHT = 0.5  #: world height of the clipped energy range (the longer side s
 CLIP_PERCENTILE = 92.0  #: energies above this percentile of the map are shown flat at the top
 BACKGROUND = (24, 26, 31)
 DEFAULT_COLOR = (0.92, 0.92, 0.92, 0.9)  #: particles when no colours are given
-EXPORT_SAMPLES = 4  #: multisampling of render_image's framebuffer (video frames: quality over speed)
+EXPORT_SAMPLES = 4  #: multisampling of render_image's framebuffer (video frames: quality over speed);
+#: frames on screen use the surface format's SAMPLES
 #: trail segments a 3D frame draws: llvmpipe runs the vertex stage on the calling (GUI)
 #: thread, about 5 ms for the 2D views' 12,000 thick segments; the surface shows half as many clearly
 MAX_SEGMENTS_3D = 6_000
-SCREEN_SAMPLES = 0  #: ... of the frames painted on screen (4x made a frame 2.5x slower on llvmpipe)
 LAYERS_3D = ("colormap", "contours", "trails", "memories", "particles")  #: 2D-only layers are ignored
 
 
@@ -230,8 +231,6 @@ class Landscape3DView(GLViewMixin, QtWidgets.QWidget):
         """Make the offscreen context on first use; RuntimeError when there is no OpenGL."""
         if self._context is not None:
             return
-        from gui.gl.surface_format import surface_format
-
         # children of the view: they go with it, and the GL objects with the context
         surface = QtGui.QOffscreenSurface(self.screen() or QtGui.QGuiApplication.primaryScreen(), self)
         surface.setFormat(surface_format())
@@ -300,7 +299,7 @@ class Landscape3DView(GLViewMixin, QtWidgets.QWidget):
         :meth:`_take_pending` reads it back afterwards."""
         self._dirty = False
         with self._current():
-            fbo = self._draw(width, height, SCREEN_SAMPLES)
+            fbo = self._draw(width, height, SAMPLES)
             GL.glFlush()
         self._pending = fbo
         self._collector.start()

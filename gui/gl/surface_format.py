@@ -2,9 +2,9 @@
 before the QApplication exists (Qt reads both settings only then)."""
 from __future__ import annotations
 
-from PyQt6 import QtCore, QtGui
+from PyQt6 import QtGui
 
-GL_VERSION = (3, 3)  #: core profile 3.3 (GLSL 330): what macOS offers, and pyqtgraph 0.14's GLViewWidget binds a VAO for it
+GL_VERSION = (3, 3)  #: core profile 3.3 (GLSL 330): what macOS offers, and pyqtgraph 0.14's GLViewMixin binds a VAO for it
 SAMPLES = 0  #: no multisampling on screen: 4x made a frame 2.5x slower on software GL (llvmpipe);
 #: the shaders anti-alias contours, sprites and lines themselves, and exports render 4x (gui.view_3d)
 
@@ -22,7 +22,6 @@ def surface_format() -> QtGui.QSurfaceFormat:
 
 
 def configure_default_format() -> None:
-    """Set :func:`surface_format` as every context's default, and share contexts so a 3D dock
-    that floats or re-docks keeps its context (Qt then never re-creates it on reparenting)."""
-    QtCore.QCoreApplication.setAttribute(QtCore.Qt.ApplicationAttribute.AA_ShareOpenGLContexts, True)
+    """Set :func:`surface_format` as every context's default (the 3D view's own context and any
+    that Qt makes)."""
     QtGui.QSurfaceFormat.setDefaultFormat(surface_format())
