@@ -11,7 +11,8 @@ The view is a plain (raster) QWidget that draws the scene with its own offscreen
 context into a framebuffer object and paints the result as an image. A QOpenGLWidget would
 switch the whole main window to OpenGL composition, which under software OpenGL (llvmpipe,
 every machine without a GPU driver) cost about 140 ms a frame for the window's other views;
-one read-back of the 3D view's own pixels costs a few.
+one read-back of the 3D view's own pixels costs well under a millisecond. On screen a frame
+is issued at one repaint and read back at the next (see :meth:`Landscape3DView.paintEvent`).
 """
 from __future__ import annotations
 
@@ -34,10 +35,11 @@ BOX_HEIGHT = 0.5  #: world height of the clipped energy range (the longer side s
 CLIP_PERCENTILE = 92.0  #: energies above this percentile of the map are shown flat at the top
 BACKGROUND = (24, 26, 31)
 DEFAULT_COLOR = (0.92, 0.92, 0.92, 0.9)  #: particles when no colours are given
-EXPORT_SAMPLES = 4  #: multisampling of render_image's framebuffer (video frames: quality over speed);
-#: frames on screen use the surface format's SAMPLES
-#: trail segments a 3D frame draws: llvmpipe runs the vertex stage on the calling (GUI)
-#: thread, about 5 ms for the 2D views' 12,000 thick segments; the surface shows half as many clearly
+#: multisampling of render_image's framebuffer (video frames: quality over speed); frames on
+#: screen use the surface format's SAMPLES
+EXPORT_SAMPLES = 4
+#: trail segments a 3D frame draws: llvmpipe runs the vertex stage on the calling (GUI) thread,
+#: about 5 ms for the 2D views' 12,000 thick segments; on the surface half as many read clearly
 MAX_SEGMENTS_3D = 6_000
 LAYERS_3D = ("colormap", "contours", "trails", "memories", "particles")  #: 2D-only layers are ignored
 
