@@ -156,8 +156,7 @@ class Landscape2DView(pg.PlotWidget):
         self._trail = np.zeros((0, 0, 2))
         self._hover = -1
         self._rect: QtCore.QRectF | None = None
-        self._landscape_key: tuple = ()
-        self._landscape: tuple = (None, None)
+        self._landscape: tuple = (None, None, None)  # the last arrays drawn and their ranges
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
 
@@ -166,10 +165,11 @@ class Landscape2DView(pg.PlotWidget):
                       y_range: tuple[float, float], grad: np.ndarray | None = None) -> None:
         """Energy map (ny, nx) on [x_range] x [y_range]; ``grad`` (ny, nx, 2) dE/dx, dE/dy.
         The same arrays again (an AM's landscape, fixed from step to step) change nothing."""
-        key = (id(energy), id(grad), tuple(x_range), tuple(y_range))
-        if key == self._landscape_key and energy is self._landscape[0] and grad is self._landscape[1]:
+        last_energy, last_grad, last_ranges = self._landscape
+        ranges = (tuple(x_range), tuple(y_range))
+        if energy is last_energy and grad is last_grad and ranges == last_ranges:
             return
-        self._landscape_key, self._landscape = key, (energy, grad)  # held, so the ids stay unique
+        self._landscape = (energy, grad, ranges)
         e = np.asarray(energy, dtype=np.float64)
         finite = e[np.isfinite(e)]
         if finite.size == 0:

@@ -265,7 +265,9 @@ class Landscape3DView(GLViewMixin, QtWidgets.QWidget):
         """Schedule a repaint with the scene drawn again: every change of data (``set_*``)
         or camera (pyqtgraph's mixin) comes through here. A repaint Qt asks for by itself
         (the window uncovered, a dock beside it redrawn) paints the last picture again."""
-        if not getattr(self, "_drawing", False):  # (the items ask too, when _sync hands them data)
+        # the items ask too, when _sync hands them data (getattr: the mixin's __init__ calls
+        # this before _drawing exists)
+        if not getattr(self, "_drawing", False):
             self._dirty = True
         super().update(*args)
 
