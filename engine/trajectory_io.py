@@ -1,40 +1,30 @@
 """Trajectory files: the .npz that ``simulate`` and the GUI's export write, and CSV.
 
-Writes are atomic: the data go to a temporary file in the target's folder,
-are flushed to disk (fsync) and only then renamed over the target
-(``os.replace``), so a failed or interrupted write never leaves a partial
-file and never clobbers a good one. Reading never unpickles (allow_pickle=False).
+Writes are atomic (:mod:`engine.atomic_files`): a failed or interrupted write never
+leaves a partial file and never clobbers a good one. Reading never unpickles
+(allow_pickle=False).
 """
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
 import numpy as np
 
+from engine.atomic_files import atomic_path, os_error_message
+
 
 def _atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> Path:
-    """Call ``write(fh)`` on a temporary file next to ``path``, fsync, then os.replace.
-    On any failure the temporary file is removed and an OSError names the path and why."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    tmp = None
+    """Call ``write(fh)`` on a temporary file next to ``path`` and rename it over ``path``
+    (:func:`engine.atomic_files.atomic_path`); any failure leaves ``path`` as it was and
+    an OSError names the path and why."""
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
             write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        tmp = None
     except OSError as exc:
-        raise OSError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+        raise OSError(os_error_message(path, exc)) from exc
+    return Path(path)
 
 
 def save_npz(path: str | os.PathLike, arrays: dict[str, Any]) -> Path:

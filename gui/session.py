@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from pathlib import Path
 
+from engine.atomic_files import write_bytes_atomic
 from engine.params import ParamError, Params
 
 FORMAT = "memscape-session"
@@ -27,14 +27,12 @@ class Session:
 
 
 def write_session(path: str | Path, session: Session) -> None:
-    """Write atomically: a temporary file beside the target, then a rename."""
+    """Write atomically (:func:`engine.atomic_files.write_bytes_atomic`)."""
     path = Path(path)
     data = {"format": FORMAT, "version": VERSION, "preset": session.preset,
             "params": json.loads(session.params.to_json()), "speed": session.speed,
             "layers": dict(session.layers)}
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
-    os.replace(tmp, path)
+    write_bytes_atomic(path, json.dumps(data, indent=2, sort_keys=True).encode("utf-8"))
 
 
 def read_session(path: str | Path) -> Session:

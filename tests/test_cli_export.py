@@ -75,7 +75,7 @@ def test_unknown_format_and_missing_folder(qapp, tmp_path, capsys):
     assert code == 2 and "unknown video format" in err
     code, err = cli_main([*FAST, "--out", str(tmp_path / "nope" / "x.mp4"), "--size", "64x48", "--seconds", "0.2"],
                          capsys)
-    assert code == 1 and "does not exist" in err and err.count("error:") == 1
+    assert code == 2 and "does not exist" in err and err.count("error:") == 1
     assert list(tmp_path.iterdir()) == []
 
 
@@ -133,3 +133,21 @@ def test_3d_export_with_no_display_starts_its_own_xvfb(tmp_path):
     assert len(frames) == 2 and frames[0].shape == (160, 240, 3)
     assert all(len(np.unique(f.reshape(-1, 3), axis=0)) > 30 for f in frames)  # the surface, not a blank
     assert np.abs(frames[0].astype(int) - frames[1].astype(int)).mean() > 2
+
+
+def test_a_png_export_into_a_folder_of_the_users_files_deletes_nothing(tmp_path):
+    """The data-loss finding of issue 14: `export --out ~/mydocs` emptied the folder."""
+    docs = tmp_path / "mydocs"
+    (docs / "thesis").mkdir(parents=True)
+    (docs / "notes.txt").write_text("mine")
+    (docs / "thesis" / "chapter1.tex").write_text("also mine")
+    before = {p.relative_to(docs): p.read_bytes() for p in docs.rglob("*") if p.is_file()}
+    done = export(*FAST, "--out", str(docs), "--size", "160x120", "--fps", "2", "--seconds", "1")
+    assert done.returncode == 2 and "holds other files" in done.stderr and "Traceback" not in done.stderr
+    assert {p.relative_to(docs): p.read_bytes() for p in docs.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mydocs"]
+    forced = export(*FAST, "--out", str(docs), "--size", "160x120", "--fps", "2", "--seconds", "1", "--force")
+    assert forced.returncode == 0, forced.stderr
+    after = {p.relative_to(docs): p.read_bytes() for p in docs.rglob("*") if p.is_file()}
+    assert {k: after[k] for k in before} == before
+    assert sorted(str(k) for k in after if k not in before) == ["frame_00000.png", "frame_00001.png"]

@@ -69,6 +69,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--title", default="", help="title drawn in the top left corner")
     parser.add_argument("--no-overlays", dest="overlays", action="store_false",
                         help="no title, parameter readout, step or sigma on the frames")
+    parser.add_argument("--force", action="store_true",
+                        help="PNG frames: write into a folder that holds other files (they are kept; "
+                             "only frame_NNNNN.png files are replaced)")
     add_param_arguments(parser)
 
 
@@ -126,19 +129,20 @@ def headless_display(view: str) -> Iterator[None]:
 def run(args: argparse.Namespace) -> int:
     from engine.cli.simulate import build_params
     from engine.params import ParamError
-    from gui.export.video_writer import ExportError, encoded_size, format_for_path
+    from gui.export.video_writer import ExportError, check_output, encoded_size, format_for_path
 
     try:
         params = build_params(args)
         fmt = format_for_path(args.out)
+        check_output(args.out, fmt, args.force)  # before any work: a refused target costs nothing
         settings = RenderSettings(view=args.view, size=encoded_size(fmt, args.size), fps=args.fps,
                                   seconds=args.seconds, title=args.title,
                                   overlays=OVERLAYS if args.overlays else (), orbit=args.orbit)
-    except (ParamError, ExportError, ValueError) as exc:
+    except (ParamError, ExportError, ValueError, OSError) as exc:
         return _fail(str(exc), EXIT_USAGE)
     try:
         with headless_display(args.view):
-            code = _export(args.out, params, fmt, settings)
+            code = _export(args.out, params, fmt, settings, args.force)
     except RuntimeError as exc:
         return _fail(str(exc), EXIT_FAILED)
     if code == 0:
@@ -147,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
     return code
 
 
-def _export(out: str, params, fmt: str, settings: RenderSettings) -> int:
+def _export(out: str, params, fmt: str, settings: RenderSettings, force: bool = False) -> int:
     """Make the QApplication as the app does (GL format first, the normal theme) and run the
     export job with a progress line."""
     from PyQt6 import QtCore, QtWidgets
@@ -169,7 +173,7 @@ def _export(out: str, params, fmt: str, settings: RenderSettings) -> int:
     bar = ProgressLine()
     try:
         check_view_possible(settings.view)
-        for progress in export_job(params, settings, out, fmt):
+        for progress in export_job(params, settings, out, fmt, force=force):
             bar.update(*progress)
     except DivergenceError as exc:
         return _fail(f"the simulation diverged at {exc}", EXIT_FAILED, bar)

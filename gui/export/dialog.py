@@ -17,6 +17,7 @@ from engine.params import Params
 from gui.export.frame_renderer import export_job, gl_available
 from gui.export.settings import OVERLAYS, RESOLUTIONS, RenderSettings
 from gui.export.runner import ExportRunner, report_outcome
+from gui.export.video_writer import ExportError, check_frame_folder
 
 FORMAT_LABELS = {"mp4": "MP4 video (H.264)", "gif": "Animated GIF", "png": "PNG sequence (folder)"}
 VIEW_LABELS = {"2d": "2D landscape", "3d": "3D landscape", "side-by-side": "Side by side (AM vs diffusion)"}
@@ -144,7 +145,18 @@ class ExportVideoDialog(QtWidgets.QDialog):
             self._refuse("The 3D view needs OpenGL, which is not available here. Choose the 2D view.")
             return None
         path = Path(self.path.text()).expanduser()
-        job = export_job(self.params, settings, path, self.fmt(), init=self.init)
+        force = False
+        if self.fmt() == "png":
+            try:
+                check_frame_folder(path)
+            except ExportError as exc:
+                answer = QtWidgets.QMessageBox.question(
+                    self, "Export video", f"{exc}.\n\nWrite the frames into this folder anyway? "
+                    "Its other files stay as they are; only files named frame_NNNNN.png are replaced.")
+                if answer != QtWidgets.QMessageBox.StandardButton.Yes:
+                    return None
+                force = True
+        job = export_job(self.params, settings, path, self.fmt(), init=self.init, force=force)
         self.runner = ExportRunner(job, f"Exporting {path.name}...", f"wrote {path}",
                                    self.parentWidget(), show_dialog=show_progress)
         self.accept()

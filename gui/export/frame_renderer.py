@@ -230,13 +230,14 @@ def qimage_to_array(image: QtGui.QImage) -> np.ndarray:
 
 
 def export_job(params: Params, settings: RenderSettings, path: str | Path,
-               fmt: str | None = None, init: np.ndarray | None = None) -> Iterator[Progress]:
+               fmt: str | None = None, init: np.ndarray | None = None, force: bool = False) -> Iterator[Progress]:
     """The whole export, one sim step or one video frame per ``next()``: simulate once (from
     ``init`` when given: the app passes its run's start, dropped particles included), then
-    render and encode every frame to ``path`` (atomically; ``close()`` cancels cleanly)."""
+    render and encode every frame to ``path`` (atomically; ``close()`` cancels cleanly;
+    ``force``: see :class:`gui.export.video_writer.VideoWriter`)."""
     fmt = fmt or format_for_path(path)
     size = encoded_size(fmt, settings.size)
-    with VideoWriter(path, fmt, size, settings.fps) as writer:  # opened first: a bad folder fails at once
+    with VideoWriter(path, fmt, size, settings.fps, force) as writer:  # opened first: a bad folder fails at once
         scene = build_scene(params, settings.view, init)
         yield from record(scene, settings.frame_count)
         renderer = FrameRenderer(scene, settings, size)

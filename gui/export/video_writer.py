@@ -1,22 +1,26 @@
 """Encode RGB frames to mp4 (H.264), gif or a PNG sequence with PyAV, atomically.
 
-No Qt here: frames are ``(height, width, 3)`` uint8 arrays. Every format writes
-to a temporary file (or folder, for PNG) next to the target, is closed in
-``finally``, flushed to disk with fsync and only then renamed over the target
-with ``os.replace``. A cancelled or failed export therefore leaves no partial
-file and never touches an existing good one. Failures are :class:`ExportError`
-with a one-line message naming the path and the cause.
+No Qt here: frames are ``(height, width, 3)`` uint8 arrays. Every format writes to a
+temporary file (or folder, for PNG) next to the target through
+:func:`engine.atomic_files.atomic_path`: closed in ``finally``, flushed to disk and only
+then renamed over the target. A cancelled or failed export therefore leaves no partial
+file and never touches an existing good one. A PNG sequence never deletes or overwrites
+anything it did not write: a folder that holds anything but an earlier export's frames
+is refused unless ``force`` is given, and even then only frame files are replaced
+(:func:`check_frame_folder`). Failures are :class:`ExportError` with a one-line message
+naming the path and the cause.
 """
 from __future__ import annotations
 
-import errno
+import contextlib
 import os
-import shutil
-import tempfile
+import re
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+
+from engine.atomic_files import TEMP_SUFFIX, atomic_path, check_target, os_error_message
 
 FORMATS = ("mp4", "gif", "png")
 #: the PyAV encoder each format needs
@@ -45,15 +49,46 @@ def encoded_size(fmt: str, size: tuple[int, int]) -> tuple[int, int]:
     return w, h
 
 
-def os_error_message(path: str | os.PathLike, exc: BaseException) -> str:
-    """One line for an OSError (or PyAV's errno-carrying errors): 'cannot write PATH: reason'."""
-    code = getattr(exc, "errno", None)
-    reason = os.strerror(code) if isinstance(code, int) and code > 0 else (getattr(exc, "strerror", None) or str(exc))
-    if code == errno.ENOSPC:
-        reason = "the disk is full (no space left on device)"
-    elif code in (errno.EACCES, errno.EPERM, errno.EROFS):
-        reason = f"the folder is not writable ({reason.lower()})"
-    return f"cannot write {path}: {reason}"
+#: the names of a PNG sequence's frames (what an export may replace in an existing folder)
+FRAME_NAME = re.compile(r"frame_\d{5,}\.png")
+
+
+def frame_name(k: int) -> str:
+    return f"frame_{k:05d}.png"
+
+
+def is_frame_file(name: str) -> bool:
+    """Whether ``name`` is a frame of a PNG sequence this app writes."""
+    return FRAME_NAME.fullmatch(name) is not None
+
+
+def check_frame_folder(path: str | os.PathLike, force: bool = False) -> None:
+    """Raise ExportError unless a PNG sequence may be written to the folder ``path``: it does
+    not exist, is empty, or holds only an earlier export's frames; with ``force`` any folder
+    (its other files stay; only frame files are replaced). A file, a link or a device there
+    is always refused."""
+    path = Path(path)
+    if not os.path.lexists(path):
+        return
+    if path.is_symlink() or not path.is_dir():
+        raise ExportError(f"cannot write {path}: it exists and is not a folder (PNG frames go into a folder)")
+    foreign = sorted(p.name for p in path.iterdir() if not (is_frame_file(p.name) or p.name.endswith(TEMP_SUFFIX)))
+    if foreign and not force:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise ExportError(f"cannot write {path}: the folder holds other files ({shown}); choose an empty or "
+                          f"new folder, or force it (its other files are kept, frame files replaced)")
+
+
+def check_output(path: str | os.PathLike, fmt: str, force: bool = False) -> None:
+    """Raise ExportError unless ``path`` may receive a ``fmt`` export: its folder exists, and it
+    is a new path or a regular file (mp4, gif) or a folder that :func:`check_frame_folder` allows."""
+    path = Path(path)
+    try:
+        check_target(path, folder=fmt == "png")
+    except OSError as exc:
+        raise ExportError(os_error_message(path, exc)) from None
+    if fmt == "png":
+        check_frame_folder(path, force)
 
 
 def check_encoder(fmt: str) -> None:
@@ -66,15 +101,6 @@ def check_encoder(fmt: str) -> None:
     except Exception:  # PyAV raises UnknownCodecError (its own class) for a missing encoder
         raise ExportError(f"{fmt}: this PyAV build has no {name!r} encoder; "
                           f"install a PyAV wheel with {name} (pip install av)") from None
-
-
-def _fsync_path(path: Path) -> None:
-    """Flush one file's data to disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def gif_palette(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -106,11 +132,14 @@ class VideoWriter:
     """Write frames of one size to ``path`` as ``fmt`` ("mp4", "gif" or "png" folder).
 
     Use as a context manager: leaving the block normally commits (fsync + rename over the
-    target), leaving it by an exception (a cancel, a failure) removes the temporary output.
-    ``size`` is (width, height) of the frames to pass; see :func:`encoded_size`.
+    target), leaving it by an exception (a cancel, a failure, an interrupt) removes the
+    temporary output. ``size`` is (width, height) of the frames to pass; see
+    :func:`encoded_size`. ``force``: a PNG folder that holds other files is written
+    anyway (see :func:`check_frame_folder`).
     """
 
-    def __init__(self, path: str | os.PathLike, fmt: str, size: tuple[int, int], fps: float):
+    def __init__(self, path: str | os.PathLike, fmt: str, size: tuple[int, int], fps: float,
+                 force: bool = False):
         if fmt not in FORMATS:
             raise ExportError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
         w, h = size
@@ -123,7 +152,9 @@ class VideoWriter:
         self.fmt = fmt
         self.size = encoded_size(fmt, size)
         self.fps = Fraction(fps).limit_denominator(1001)
+        self.force = force
         self.frames_written = 0
+        self._stack = contextlib.ExitStack()
         self._tmp: Path | None = None
         self._container = None
         self._stream = None
@@ -133,16 +164,24 @@ class VideoWriter:
     def __enter__(self) -> "VideoWriter":
         try:
             self._open()
-        except BaseException:
-            self._discard()
+        except BaseException as exc:
+            self._stack.__exit__(type(exc), exc, exc.__traceback__)
             raise
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self._commit()
-        else:
-            self._discard()
+        try:
+            if exc_type is None:
+                if self.frames_written == 0:
+                    raise ExportError(f"cannot write {self.path}: no frames were rendered")
+                self._guard(self._close_container)
+        except BaseException as failure:
+            self._close_quietly()
+            self._guard(lambda: self._stack.__exit__(type(failure), failure, failure.__traceback__))
+            raise
+        if exc_type is not None:
+            self._close_quietly()
+        self._guard(lambda: self._stack.__exit__(exc_type, exc, tb))  # commit, or remove the temporary
 
     def _guard(self, action):
         """Run ``action()``; OS errors (PyAV's included) become one-line ExportErrors."""
@@ -154,19 +193,18 @@ class VideoWriter:
     def _open(self) -> None:
         import av
 
-        folder = self.path.parent
+        folder = self.path.parent if str(self.path.parent) else Path(".")
         if not folder.is_dir():
             raise ExportError(f"cannot write {self.path}: the folder {folder} does not exist")
-        prefix = f".{self.path.name}."
+        check_output(self.path, self.fmt, self.force)
         if self.fmt == "png":
-            self._tmp = Path(self._guard(lambda: tempfile.mkdtemp(dir=folder, prefix=prefix, suffix=".tmp")))
+            self._tmp = self._guard(lambda: self._stack.enter_context(
+                atomic_path(self.path, folder=True, removable=is_frame_file)))
             self._png = av.CodecContext.create("png", "w")
             self._png.width, self._png.height = self.size
             self._png.pix_fmt = "rgb24"
             return
-        fd, tmp = self._guard(lambda: tempfile.mkstemp(dir=folder, prefix=prefix, suffix=".tmp"))
-        os.close(fd)
-        self._tmp = Path(tmp)
+        self._tmp = self._guard(lambda: self._stack.enter_context(atomic_path(self.path)))
         options = {"movflags": "faststart"} if self.fmt == "mp4" else {}
         self._container = self._guard(lambda: av.open(str(self._tmp), "w", format=self.fmt,
                                                          container_options=options))
@@ -190,7 +228,7 @@ class VideoWriter:
         if self.fmt == "png":
             frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
             data = b"".join(bytes(p) for p in self._png.encode(frame))
-            name = self._tmp / f"frame_{self.frames_written:05d}.png"
+            name = self._tmp / frame_name(self.frames_written)
             self._guard(lambda: name.write_bytes(data))
         else:
             if self.fmt == "gif":
@@ -208,58 +246,13 @@ class VideoWriter:
             return
         try:
             if self._stream is not None:
-                self._guard(lambda: container.mux(self._stream.encode(None)))
+                container.mux(self._stream.encode(None))
         finally:
-            self._guard(container.close)
+            container.close()
 
-    def _commit(self) -> None:
-        """Finish the file, fsync it, rename it over the target."""
-        try:
-            if self.frames_written == 0:
-                raise ExportError(f"cannot write {self.path}: no frames were rendered")
-            self._close_container()
-            if self.fmt == "png":
-                self._guard(lambda: [_fsync_path(p) for p in sorted(self._tmp.iterdir())])
-                self._guard(lambda: self._replace_folder())
-            else:
-                self._guard(lambda: _fsync_path(self._tmp))
-                self._guard(lambda: os.replace(self._tmp, self.path))
-            self._tmp = None
-        finally:
-            self._discard()
-
-    def _replace_folder(self) -> None:
-        """Rename the finished PNG folder over the target. A directory cannot be replaced in one
-        step, so an old target is first moved aside and only deleted once the new one is in place."""
-        old = None
-        if self.path.exists():
-            if not self.path.is_dir():
-                raise ExportError(f"cannot write {self.path}: it exists and is not a folder")
-            old = Path(tempfile.mkdtemp(dir=self.path.parent, prefix=f".{self.path.name}.old."))
-            os.replace(self.path, old / "previous")
-        try:
-            os.replace(self._tmp, self.path)
-        except OSError:
-            if old is not None:
-                os.replace(old / "previous", self.path)
-                old.rmdir()
-            raise
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-
-    def _discard(self) -> None:
-        """Close whatever is open and remove the temporary output (cancel or failure)."""
-        try:
-            if self._container is not None:
-                container, self._container = self._container, None
-                try:
-                    container.close()
-                except Exception:  # already failing: the temporary file is removed below
-                    pass
-        finally:
-            tmp, self._tmp = self._tmp, None
-            if tmp is not None and tmp.exists():
-                if tmp.is_dir():
-                    shutil.rmtree(tmp, ignore_errors=True)
-                else:
-                    tmp.unlink()
+    def _close_quietly(self) -> None:
+        """Close whatever is open when already failing (the temporary output goes next)."""
+        container, self._container = self._container, None
+        if container is not None:
+            with contextlib.suppress(Exception):
+                container.close()

@@ -62,6 +62,77 @@ def test_png_sequence_replaces_an_old_folder(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["frames"]
 
 
+def user_folder(path):
+    """A folder of the user's: a file, a subfolder with a file, and a file named like a frame
+    but inside the subfolder."""
+    (path / "sub").mkdir(parents=True)
+    (path / "notes.txt").write_text("mine")
+    (path / "sub" / "frame_00000.png").write_bytes(b"not a frame of ours")
+    return {p.relative_to(path): p.read_bytes() for p in path.rglob("*") if p.is_file()}
+
+
+def test_png_sequence_refuses_a_folder_of_other_files_and_touches_nothing(tmp_path):
+    path = tmp_path / "mydocs"
+    before = user_folder(path)
+    with pytest.raises(ExportError, match="holds other files .*notes.txt"):
+        write_clip(path, "png", frames=2)
+    assert {p.relative_to(path): p.read_bytes() for p in path.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mydocs"]  # no temporary left
+
+
+def test_forced_png_sequence_keeps_the_other_files(tmp_path):
+    path = tmp_path / "mydocs"
+    before = user_folder(path)
+    (path / "frame_00007.png").write_bytes(b"an earlier export's frame")
+    with VideoWriter(path, "png", (96, 64), 10, force=True) as w:
+        for k in range(2):
+            w.write(moving_square(k, *w.size))
+    after = {p.relative_to(path): p.read_bytes() for p in path.rglob("*") if p.is_file()}
+    assert {k: v for k, v in after.items() if k in before} == before  # every file of the user's, unchanged
+    assert sorted(str(k) for k in after if k not in before) == ["frame_00000.png", "frame_00001.png"]
+
+
+def test_written_files_follow_the_umask(tmp_path):
+    old = os.umask(0o022)
+    try:
+        write_clip(tmp_path / "a.mp4", "mp4", frames=2)
+        write_clip(tmp_path / "frames", "png", frames=2)
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.mp4").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "frames").stat().st_mode & 0o777 == 0o755
+    assert (tmp_path / "frames" / "frame_00000.png").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_stale_temporary_of_a_killed_export_is_removed(tmp_path):
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    stale = tmp_path / f".a.mp4.{dead}.0badc0de.memscape-tmp"
+    stale.write_bytes(b"left by SIGKILL")
+    alive = tmp_path / f".a.mp4.{os.getppid()}.0badc0de.memscape-tmp"  # a running process: kept
+    alive.write_bytes(b"being written")
+    write_clip(tmp_path / "a.mp4", "mp4", frames=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["a.mp4", alive.name])
+
+
+@pytest.mark.parametrize("kind", ["symlink", "folder", "fifo"])
+def test_an_output_that_is_not_a_regular_file_is_refused(tmp_path, kind):
+    path = tmp_path / "out.mp4"
+    if kind == "symlink":
+        (tmp_path / "real.mp4").write_bytes(b"x")
+        path.symlink_to(tmp_path / "real.mp4")
+    elif kind == "folder":
+        path.mkdir()
+    else:
+        os.mkfifo(path)
+    with pytest.raises(ExportError, match=str(path)):
+        write_clip(path, "mp4", frames=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["out.mp4"] + (["real.mp4"] if kind == "symlink" else []))
+
+
 def test_odd_size_rounds_up_to_even_for_h264(tmp_path):
     assert encoded_size("mp4", (321, 241)) == (322, 242)
     assert encoded_size("gif", (321, 241)) == (321, 241)
@@ -119,7 +190,7 @@ def test_unwritable_folder_is_a_clear_error(tmp_path, monkeypatch):
     def denied(*a, **k):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
 
-    monkeypatch.setattr("tempfile.mkstemp", denied)
+    monkeypatch.setattr("engine.atomic_files.create_temporary", denied)
     with pytest.raises(ExportError, match="not writable"):
         VideoWriter(tmp_path / "x.mp4", "mp4", (96, 64), 10).__enter__()
     with pytest.raises(ExportError, match="does not exist"):
