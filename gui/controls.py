@@ -43,6 +43,7 @@ SLIDERS = (
     SliderSpec("particles", "particles", 1, 5000, log=True, integer=True, tip="number of particles"),
     SliderSpec("speed", "speed (steps/s)", 1.0, 120.0, log=True, tip="simulation steps per second"),
 )
+SPEED_RANGE = next((s.low, s.high) for s in SLIDERS if s.name == "speed")
 SIGMA_RANGE = (1e-3, 100.0)
 
 

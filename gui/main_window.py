@@ -17,7 +17,7 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 from engine.params import ParamError, Params
 from engine.presets import list_presets, load_preset
 from gui import theme
-from gui.controls import ControlsPanel
+from gui.controls import SPEED_RANGE, ControlsPanel
 from gui.energy_trace import EnergyTracePlot
 from gui.explanation import ExplanationStrip
 from gui.image_grid import ImageGridView
@@ -104,11 +104,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self._connect()
         self.controls.set_preset(preset)
         self.controls.set_params(params)
-        speed = self.settings.value("run/speed", 20.0, float)
+        speed = self.settings.value("run/speed", 20.0, float, *SPEED_RANGE)
         self.controls.sliders["speed"].setValue(speed)
         for name in LAYERS:  # toggling the box shows or hides the layer
             self.controls.layers[name].setChecked(self.settings.value(f"layers/{name}", True, bool))
         self._apply_theme()
+        if self.settings.problems:  # what the settings file held that could not be used
+            self._on_failed("; ".join(self.settings.problems))
 
         self.worker = SimulationWorker(params, backend)
         self.worker.frame_ready.connect(self._on_frame_ready)

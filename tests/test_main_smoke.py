@@ -17,12 +17,12 @@ def run_main(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
 
 def test_the_app_opens_on_its_default_preset_and_quits_by_itself(tmp_path):
     assert os.environ.get("DISPLAY"), "pytest-xvfb should have started a display"
-    env = {**os.environ, "MEMSCAPE_SETTINGS": str(tmp_path / "settings.ini"),
+    env = {**os.environ, "MEMSCAPE_SETTINGS": str(tmp_path / "settings.json"),
            "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_CACHE_HOME": str(tmp_path / "cache")}
     r = run_main("--quit-after", "3", env=env)
     assert r.returncode == 0, r.stderr
     assert "Traceback" not in r.stderr, r.stderr
-    assert (tmp_path / "settings.ini").is_file()  # it ran far enough to save the session
+    assert (tmp_path / "settings.json").is_file()  # it ran far enough to save the session
 
 
 def test_help_lists_every_command():

@@ -28,7 +28,7 @@ def pytest_configure(config):
 def _isolated_settings(tmp_path, monkeypatch):
     from PyQt6 import QtCore
 
-    monkeypatch.setenv("MEMSCAPE_SETTINGS", str(tmp_path / "settings.ini"))
+    monkeypatch.setenv("MEMSCAPE_SETTINGS", str(tmp_path / "settings.json"))
     QtCore.QStandardPaths.setTestModeEnabled(True)
     yield
     QtCore.QStandardPaths.setTestModeEnabled(False)

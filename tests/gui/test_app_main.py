@@ -3,7 +3,7 @@ and clear errors for a bad preset or backend."""
 from __future__ import annotations
 
 import argparse
-import configparser
+import json
 import os
 import subprocess
 import sys
@@ -18,14 +18,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_main_opens_the_chosen_preset_and_remembers_it(tmp_path):
-    settings = tmp_path / "settings.ini"
+    settings = tmp_path / "settings.json"
     env = {**os.environ, "MEMSCAPE_SETTINGS": str(settings), "LIBGL_ALWAYS_SOFTWARE": "1"}
     done = subprocess.run([sys.executable, "main.py", "--preset", "ring", "--backend", "numpy",
                            "--quit-after", "2"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    saved = configparser.ConfigParser()
-    saved.read(settings)
-    assert saved["run"]["preset"] == "ring"
+    saved = json.loads(settings.read_text())
+    assert saved["values"]["run/preset"] == "ring"
 
 
 @pytest.mark.parametrize("argv, message", [
