@@ -23,6 +23,36 @@ def _configure_gl() -> None:
     configure_default_format()
 
 
+def collect_garbage_in_gui_thread():
+    """Python's cycle collector runs in whichever thread happens to allocate. Collecting a cycle
+    that holds Qt objects in the simulation thread would delete them there, which Qt does not
+    allow (a crash far from the cause). pyqtgraph's GarbageCollector turns automatic collection
+    off and collects on a timer in the GUI thread instead (call it from the GUI thread, with
+    the QApplication made; keep what it returns as long as the app runs)."""
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    return GarbageCollector(interval=1.0)
+
+
+_collector = None  #: the app's GarbageCollector, made once
+
+
+def make_application(argv: list[str]) -> QtWidgets.QApplication:
+    """The QApplication for a window (the app, bench's frame-rate probe): the OpenGL surface
+    format first (it counts only before the QApplication exists), names for QStandardPaths,
+    and garbage collection in the GUI thread (:func:`collect_garbage_in_gui_thread`)."""
+    app = QtWidgets.QApplication.instance()
+    if app is None:
+        _configure_gl()
+        app = QtWidgets.QApplication(argv)
+    app.setApplicationName("Memscape")
+    app.setOrganizationName("Memscape")
+    global _collector
+    if _collector is None:
+        _collector = collect_garbage_in_gui_thread()
+    return app
+
+
 def run_app(args) -> int:
     """Open the window and run until it closes; 2 for a bad --preset or --backend."""
     if args.backend:
@@ -31,12 +61,7 @@ def run_app(args) -> int:
         except BackendError as exc:
             print(f"memscape: --backend {args.backend}: {exc}", file=sys.stderr)
             return 2
-    app = QtWidgets.QApplication.instance()
-    if app is None:  # the surface format counts only before the QApplication exists
-        _configure_gl()
-        app = QtWidgets.QApplication(sys.argv[:1])
-    app.setApplicationName("Memscape")
-    app.setOrganizationName("Memscape")
+    app = make_application(sys.argv[:1])
     from gui.main_window import MainWindow  # after the QApplication: pyqtgraph reads its config
     from gui.settings import Settings
 

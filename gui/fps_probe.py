@@ -15,10 +15,9 @@ def measure_fps(particles: int, seconds: float, layout: int = 1, warmup_s: float
     from PyQt6 import QtCore, QtWidgets
 
     from engine.presets import DEFAULT_PRESET, load_preset
-    from gui.app import _configure_gl
+    from gui.app import make_application
 
-    _configure_gl()
-    app = QtWidgets.QApplication(["memscape-bench"])
+    app = make_application(["memscape-bench"])
     from gui.main_window import MainWindow
 
     params = load_preset(DEFAULT_PRESET)

@@ -14,6 +14,7 @@ removes its temporary file).
 from __future__ import annotations
 
 import dataclasses
+import gc
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -170,9 +171,15 @@ class FrameRenderer:
         QtWidgets.QApplication.processEvents()
 
     def close(self) -> None:
-        self.widget.close()
-        self.widget.deleteLater()
-        QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete.value)
+        """Let go of the views. Python owns them (no parent), so dropping the last reference
+        deletes the C++ widgets with their Python objects, here in the GUI thread; deleting
+        the C++ side first (deleteLater) would leave wrappers of deleted Qt objects behind
+        until the cycle collector ran (see tests/gui/conftest.py, make_window)."""
+        widget, self.widget = self.widget, None
+        if widget is not None:
+            widget.close()
+            del widget
+            gc.collect()
 
     def _show(self, k: int) -> None:
         """Feed frame k's step of every run to its view."""

@@ -8,6 +8,7 @@ alive (leaked widgets fail the test).
 """
 from __future__ import annotations
 
+import gc
 import os
 import threading
 
@@ -22,6 +23,26 @@ def pytest_configure(config):
     from gui.gl.surface_format import configure_default_format
 
     configure_default_format()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _garbage_collected_in_the_gui_thread(qapp):
+    """As in the app (gui.app.make_application): the cycle collector runs only in the GUI
+    thread, never in a simulation thread that happens to allocate."""
+    from gui.app import collect_garbage_in_gui_thread
+
+    collector = collect_garbage_in_gui_thread()
+    yield
+    collector.timer.stop()
+    gc.enable()
+    gc.collect()
+
+
+@pytest.fixture(autouse=True)
+def _collect_after_each_test():
+    """What a test dropped is collected before the next test builds widgets (see make_window)."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)
@@ -62,12 +83,22 @@ def make_window(qtbot):
     for window in windows:
         window.close()
         assert window.worker.isFinished(), "the simulation thread outlived its window"
-        window.deleteLater()
+    window = None
+    # Python lets go of the windows first, here in the GUI thread, so their C++ objects are
+    # deleted with them. Deleting the C++ side first (deleteLater) while the windows' Python
+    # objects wait in reference cycles for the garbage collector leaves wrappers of deleted
+    # Qt objects registered; a new widget allocated at the same address is then handed such
+    # a stale wrapper (pyqtgraph's WidgetGroup.acceptsType crashed on one, about one GUI
+    # test run in five).
+    windows.clear()
+    gc.collect()
     app.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete.value)
     app.processEvents()
     leaked = [w for w in app.topLevelWidgets()
               if id(w) not in before and isinstance(w, QtWidgets.QMainWindow)]
     assert not leaked, f"windows left alive after the test: {leaked}"
+    alive = [o for o in gc.get_objects() if isinstance(o, MainWindow)]
+    assert not alive, f"{len(alive)} MainWindow object(s) still referenced after the test"
     assert set(_python_threads()) <= threads_before, "a Python thread outlived the test"
 
 
