@@ -40,11 +40,11 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from engine import kernels
-from engine.backend import get_backend, logsumexp, softmax
-from engine.energies import empirical
-from engine.kernels import dot_lse_mean, gaussian_lse_mean, sq_dists
-from engine.params import Params
+from memscape.engine import kernels
+from memscape.engine.backend import get_backend, logsumexp, softmax
+from memscape.engine.energies import empirical
+from memscape.engine.kernels import dot_lse_mean, gaussian_lse_mean, sq_dists
+from memscape.engine.params import Params
 
 #: (N particles, M memories, D dims) of the kernel figures
 SHAPES = ((10_000, 64, 2), (100_000, 1_000, 2), (1_024, 1_000, 256), (64, 10_000, 784))
@@ -177,8 +177,8 @@ def kernel_figures(shapes, timing: Timing, torch_ops, log) -> list[dict[str, Any
 
 def sampler_figure(shape, timing: Timing, torch_ops, log) -> dict[str, Any]:
     """One Heun step (two exact-denoiser calls) in the middle of the default Karras schedule."""
-    from engine.samplers import SAMPLERS
-    from engine.schedules import make_sigmas
+    from memscape.engine.samplers import SAMPLERS
+    from memscape.engine.schedules import make_sigmas
 
     n, m, d = shape
     x, memories = _data(n, m, d, seed=1)
@@ -206,8 +206,8 @@ def landscape_figures(res: int, timing: Timing, torch_ops, log) -> list[dict[str
     engine's point kernel (engine.kernels) and by the plain versions; and the whole
     engine.landscape.energy_map (energy, gradient, host copy; on this 2-D data plane by the
     separable grid kernels, engine.grid_kernels) against the same plain versions."""
-    from engine.landscape import Grid, energy_map
-    from engine.simulation import Simulation
+    from memscape.engine.landscape import Grid, energy_map
+    from memscape.engine.simulation import Simulation
 
     params = Params(model="diffusion", backend="numpy", particles=16,
                     patterns={"kind": "ring", "count": LANDSCAPE_M})
@@ -226,9 +226,9 @@ def landscape_figures(res: int, timing: Timing, torch_ops, log) -> list[dict[str
     t = median_times(fns, timing)
     pairs = res * res * LANDSCAPE_M
     figs = [_figure(f"landscape {res}x{res} points, M={LANDSCAPE_M}, energy+grad", pairs, t, "fast",
-                    "engine.kernels on the grid's points (not what energy_map uses on the data plane)"),
+                    "memscape.engine.kernels on the grid's points (not what energy_map uses on the data plane)"),
             _figure(f"landscape {res}x{res}, M={LANDSCAPE_M}, whole energy_map", pairs, t, "map",
-                    "engine.landscape.energy_map (separable grid kernels) against the plain kernels "
+                    "memscape.engine.landscape.energy_map (separable grid kernels) against the plain kernels "
                     "on its points; the figure for issue 5's 15 ms target at 256x256")]
     for fig in figs:
         _log(log, fig)
@@ -243,7 +243,7 @@ def gui_fps(particles: int = GUI_PARTICLES, seconds: float = 4.0, layout: int = 
     result: dict[str, Any] = {"particles": particles, "layout": layout, "fps": None}
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         return {**result, "note": "skipped: no display (run under `xvfb-run -a python main.py bench`)"}
-    code = f"from gui.fps_probe import measure_fps; measure_fps({particles}, {seconds}, {layout})"
+    code = f"import main; from memscape.gui.fps_probe import measure_fps; measure_fps({particles}, {seconds}, {layout})"
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "MEMSCAPE_SETTINGS": os.path.join(tmp, "bench.ini")}  # user settings untouched
         try:

@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from engine import kernels as direct_kernels
-from engine.backend import namespace
+from memscape.engine import kernels as direct_kernels
+from memscape.engine.backend import namespace
 
 
 class GridKernels:

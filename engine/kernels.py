@@ -37,7 +37,7 @@ from typing import Any, Callable
 import array_api_compat.numpy as compat_numpy
 import numpy as np
 
-from engine.backend import namespace
+from memscape.engine.backend import namespace
 
 #: elements of one (rows, M) NumPy block: 256 KB of float32, within a core's L2
 BLOCK_ELEMENTS = 1 << 16

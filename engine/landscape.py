@@ -15,10 +15,10 @@ import dataclasses
 
 import numpy as np
 
-from engine import kernels as direct_kernels
-from engine.backend import namespace
-from engine.grid_kernels import GridKernels
-from engine.projection import Plane
+from memscape.engine import kernels as direct_kernels
+from memscape.engine.backend import namespace
+from memscape.engine.grid_kernels import GridKernels
+from memscape.engine.projection import Plane
 
 
 @dataclasses.dataclass(frozen=True)

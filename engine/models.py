@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.energies.dense import DenseAM
-from engine.energies.ham import HierarchicalAM
-from engine.energies.hopfield import ClassicalHopfield
-from engine.energies.modern import ModernHopfield
-from engine.energies.tinybrain import TinyBrain
-from engine.params import ParamError
+from memscape.engine.energies.dense import DenseAM
+from memscape.engine.energies.ham import HierarchicalAM
+from memscape.engine.energies.hopfield import ClassicalHopfield
+from memscape.engine.energies.modern import ModernHopfield
+from memscape.engine.energies.tinybrain import TinyBrain
+from memscape.engine.params import ParamError
 
 AM_MODELS = {
     "hopfield": ClassicalHopfield,

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from engine.params import ParamError
+from memscape.engine.params import ParamError
 
 
 @dataclasses.dataclass(frozen=True)

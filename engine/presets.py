@@ -13,8 +13,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from engine.params import ParamError, Params
-from engine.patterns import make_patterns
+from memscape.engine.params import ParamError, Params
+from memscape.engine.patterns import make_patterns
 
 PRESET_DIR = Path(__file__).with_name("presets")
 DEFAULT_PRESET = "two-wells"

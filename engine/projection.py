@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from engine.backend import namespace
+from memscape.engine.backend import namespace
 
 
 @dataclasses.dataclass(frozen=True)

@@ -19,15 +19,15 @@ from typing import Any, Callable
 
 import numpy as np
 
-from engine import kernels as direct_kernels
-from engine import schedules
-from engine.backend import Backend, Rng, get_backend, namespace, to_host
-from engine.energies import empirical
-from engine.models import build_model
-from engine.params import Params
-from engine.patterns import PatternSet, make_patterns
-from engine.projection import Plane
-from engine.samplers import SAMPLERS
+from memscape.engine import kernels as direct_kernels
+from memscape.engine import schedules
+from memscape.engine.backend import Backend, Rng, get_backend, namespace, to_host
+from memscape.engine.energies import empirical
+from memscape.engine.models import build_model
+from memscape.engine.params import Params
+from memscape.engine.patterns import PatternSet, make_patterns
+from memscape.engine.projection import Plane
+from memscape.engine.samplers import SAMPLERS
 
 Frame = dict[str, Any]
 
@@ -226,7 +226,7 @@ class Simulation:
 
     def landscape(self, grid: Any, plane: Plane | None = None) -> dict[str, np.ndarray]:
         """Energy map and gradients on ``grid`` (see :func:`engine.landscape.energy_map`)."""
-        from engine.landscape import energy_map
+        from memscape.engine.landscape import energy_map
 
         return energy_map(self, grid, plane)
 

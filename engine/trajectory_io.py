@@ -12,7 +12,7 @@ from typing import Any, BinaryIO, Callable
 
 import numpy as np
 
-from engine.atomic_files import atomic_path, os_error_message
+from memscape.engine.atomic_files import atomic_path, os_error_message
 
 
 def _atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> Path:

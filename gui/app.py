@@ -9,15 +9,15 @@ import sys
 
 from PyQt6 import QtCore, QtWidgets
 
-from engine.backend import BackendError, get_backend
-from engine.params import ParamError
-from engine.presets import DEFAULT_PRESET, load_preset
+from memscape.engine.backend import BackendError, get_backend
+from memscape.engine.params import ParamError
+from memscape.engine.presets import DEFAULT_PRESET, load_preset
 
 
 def _configure_gl() -> None:
     """The GL engineer's default QSurfaceFormat, which must precede the QApplication."""
     try:
-        from gui.gl.surface_format import configure_default_format
+        from memscape.gui.gl.surface_format import configure_default_format
     except ImportError:
         return
     configure_default_format()
@@ -62,8 +62,8 @@ def run_app(args) -> int:
             print(f"memscape: --backend {args.backend}: {exc}", file=sys.stderr)
             return 2
     app = make_application(sys.argv[:1])
-    from gui.main_window import MainWindow  # after the QApplication: pyqtgraph reads its config
-    from gui.settings import Settings
+    from memscape.gui.main_window import MainWindow  # after the QApplication: pyqtgraph reads its config
+    from memscape.gui.settings import Settings
 
     settings = Settings()
     last_preset, last_params = settings.last_run()

@@ -14,8 +14,8 @@ from PyQt6 import QtCore, QtWidgets
 from superqt import QLabeledDoubleRangeSlider, QLabeledDoubleSlider
 from superqt.sliders._labeled import EdgeLabelMode, LabelPosition
 
-from engine.params import MODELS, SAMPLERS, SCHEDULES, Params
-from gui.view_2d import LAYERS
+from memscape.engine.params import MODELS, SAMPLERS, SCHEDULES, Params
+from memscape.gui.view_2d import LAYERS
 
 NO_EDGE_LABEL = EdgeLabelMode(0)
 

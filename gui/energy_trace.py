@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from gui.history import HistoryView
-from gui.segment_lines import segment_lines
-from gui.theme import HIGHLIGHT_COLOR, VIOLATION_COLOR
-from gui.trail_thinning import shown_steps
+from memscape.gui.history import HistoryView
+from memscape.gui.segment_lines import segment_lines
+from memscape.gui.theme import HIGHLIGHT_COLOR, VIOLATION_COLOR
+from memscape.gui.trail_thinning import shown_steps
 
 MAX_LINES = 64  #: particles drawn as individual lines (the mean uses all)
 MAX_LINE_SEGMENTS = 8_000  #: beyond this, the lines skip evenly spaced steps (the plot is a few hundred pixels wide)

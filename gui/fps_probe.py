@@ -14,11 +14,11 @@ def measure_fps(particles: int, seconds: float, layout: int = 1, warmup_s: float
     exit at once."""
     from PyQt6 import QtCore, QtWidgets
 
-    from engine.presets import DEFAULT_PRESET, load_preset
-    from gui.app import make_application
+    from memscape.engine.presets import DEFAULT_PRESET, load_preset
+    from memscape.gui.app import make_application
 
     app = make_application(["memscape-bench"])
-    from gui.main_window import MainWindow
+    from memscape.gui.main_window import MainWindow
 
     params = load_preset(DEFAULT_PRESET)
     params = params.replace(particles=particles, steps=max(params.steps, int(200 * (warmup_s + seconds))))

@@ -14,19 +14,19 @@ from pathlib import Path
 import numpy as np
 from PyQt6 import QtCore, QtGui, QtWidgets
 
-from engine.params import ParamError, Params
-from engine.presets import list_presets, load_preset
-from gui import theme
-from gui.controls import SPEED_RANGE, ControlsPanel
-from gui.energy_trace import EnergyTracePlot
-from gui.explanation import ExplanationStrip
-from gui.image_grid import ImageGridView
-from gui.schedule_plot import SchedulePlot
-from gui.session import Session, SessionError, read_session, write_session
-from gui.settings import Settings
-from gui.side_by_side import SideBySideView
-from gui.view_2d import LAYERS, Landscape2DView
-from gui.worker import Recording, SimulationWorker, Snapshot
+from memscape.engine.params import ParamError, Params
+from memscape.engine.presets import list_presets, load_preset
+from memscape.gui import theme
+from memscape.gui.controls import SPEED_RANGE, ControlsPanel
+from memscape.gui.energy_trace import EnergyTracePlot
+from memscape.gui.explanation import ExplanationStrip
+from memscape.gui.image_grid import ImageGridView
+from memscape.gui.schedule_plot import SchedulePlot
+from memscape.gui.session import Session, SessionError, read_session, write_session
+from memscape.gui.settings import Settings
+from memscape.gui.side_by_side import SideBySideView
+from memscape.gui.view_2d import LAYERS, Landscape2DView
+from memscape.gui.worker import Recording, SimulationWorker, Snapshot
 
 # dock name -> title; the order is the View menu's
 DOCKS = {"controls": "Controls", "side": "Side by side: AM vs diffusion", "view2d": "Landscape 2D",
@@ -41,7 +41,7 @@ ORBIT_DEGREES_PER_TICK = 0.6  #: 15 degrees a second
 def _make_3d_view() -> QtWidgets.QWidget:
     """The OpenGL landscape, or a label that says why there is none."""
     try:
-        from gui.view_3d import Landscape3DView
+        from memscape.gui.view_3d import Landscape3DView
         return Landscape3DView()
     except Exception as exc:  # no OpenGL here, or the GL module missing: the rest still works
         label = QtWidgets.QLabel(f"3D view unavailable: {exc}")
@@ -94,7 +94,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.docks[name] = dock
         self._build_menus()
         self._build_status_bar()
-        from gui.export.dialog import install as install_export  # it imports this module
+        from memscape.gui.export.dialog import install as install_export  # it imports this module
 
         install_export(self)  # "Export video...", "Export trajectories..." and the record button
         self.statusBar().addWidget(self.alert_label)  # after: the export puts its button at index 0

@@ -7,8 +7,8 @@ import dataclasses
 import json
 from pathlib import Path
 
-from engine.atomic_files import write_bytes_atomic
-from engine.params import ParamError, Params
+from memscape.engine.atomic_files import write_bytes_atomic
+from memscape.engine.params import ParamError, Params
 
 FORMAT = "memscape-session"
 VERSION = 1

@@ -24,8 +24,8 @@ from typing import Any
 
 from PyQt6 import QtCore, QtWidgets
 
-from engine.atomic_files import write_bytes_atomic
-from engine.params import ParamError, Params
+from memscape.engine.atomic_files import write_bytes_atomic
+from memscape.engine.params import ParamError, Params
 
 LAYOUT_VERSION = 3  #: bump when the docks change, so an old saved layout is not restored
 MAX_BYTES = 1 << 20  #: a settings file is a few kilobytes; anything larger is not one

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from PyQt6 import QtCore, QtWidgets
 
-from gui.energy_trace import EnergyTracePlot
-from gui.view_2d import Landscape2DView
+from memscape.gui.energy_trace import EnergyTracePlot
+from memscape.gui.view_2d import Landscape2DView
 
 
 class SideBySideView(QtWidgets.QWidget):

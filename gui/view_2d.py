@@ -12,9 +12,9 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui
 
-from gui.segment_lines import segment_lines
-from gui.theme import COLORMAP, HIGHLIGHT_COLOR, MEMORY_COLOR, particle_brushes
-from gui.trail_thinning import thinned
+from memscape.gui.segment_lines import segment_lines
+from memscape.gui.theme import COLORMAP, HIGHLIGHT_COLOR, MEMORY_COLOR, particle_brushes
+from memscape.gui.trail_thinning import thinned
 
 LAYERS = ("colormap", "contours", "arrows", "trails", "memories", "particles")
 CONTOUR_LEVELS = 9

@@ -23,13 +23,13 @@ from OpenGL import GL
 from pyqtgraph.opengl.GLViewWidget import GLViewMixin
 from PyQt6 import QtCore, QtGui, QtOpenGL, QtWidgets
 
-from gui.gl.height_field_item import HeightFieldItem
-from gui.gl.particles_item import ParticlesItem
-from gui.gl.pins_item import PinsItem
-from gui.gl.surface_format import SAMPLES, surface_format
-from gui.gl.trails_item import TrailsItem
-from gui.theme import HIGHLIGHT_COLOR
-from gui.trail_thinning import thinned
+from memscape.gui.gl.height_field_item import HeightFieldItem
+from memscape.gui.gl.particles_item import ParticlesItem
+from memscape.gui.gl.pins_item import PinsItem
+from memscape.gui.gl.surface_format import SAMPLES, surface_format
+from memscape.gui.gl.trails_item import TrailsItem
+from memscape.gui.theme import HIGHLIGHT_COLOR
+from memscape.gui.trail_thinning import thinned
 
 BOX_HEIGHT = 0.5  #: world height of the clipped energy range (the longer side spans 2)
 CLIP_PERCENTILE = 92.0  #: energies above this percentile of the map are shown flat at the top

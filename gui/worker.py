@@ -23,12 +23,12 @@ from typing import Any
 import numpy as np
 from PyQt6 import QtCore
 
-from engine.backend import get_backend
-from engine.kernels import sq_dists
-from engine.landscape import Grid
-from engine.params import ParamError, Params
-from engine.simulation import DivergenceError, Simulation
-from gui.history import History, HistoryView
+from memscape.engine.backend import get_backend
+from memscape.engine.kernels import sq_dists
+from memscape.engine.landscape import Grid
+from memscape.engine.params import ParamError, Params
+from memscape.engine.simulation import DivergenceError, Simulation
+from memscape.gui.history import History, HistoryView
 
 GRID_RESOLUTION = 96  #: landscape grid points per side for 2D data
 PLANE_RESOLUTION = 48  #: ... for a plane through D > 2 data (every point is lifted to R^D)

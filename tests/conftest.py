@@ -8,6 +8,8 @@ tests start (main.py smoke and CLI tests) inherit both.
 import os
 import tempfile
 
+import main  # noqa: F401  (main.py makes the checkout the memscape package, as when installed)
+
 os.environ["LIBGL_ALWAYS_SOFTWARE"] = "1"
 # CI runs as root with no login session: without a runtime directory Qt warns when asked for
 # one, and Qt warnings fail tests.

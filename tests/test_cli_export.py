@@ -23,7 +23,7 @@ def decode(path) -> list[np.ndarray]:
 
 
 def test_cli_module_imports_no_qt():
-    code = "import sys, gui.export.cli; sys.exit(any(m.startswith('PyQt6') for m in sys.modules))"
+    code = "import sys, main, memscape.gui.export.cli; sys.exit(any(m.startswith('PyQt6') for m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
 
 
@@ -81,10 +81,10 @@ def test_unknown_format_and_missing_folder(qapp, tmp_path, capsys):
 
 def test_gui_dialog_and_cli_give_the_same_first_frame(qapp, qtbot, tmp_path):
     """The Export video dialog and the CLI, same settings, PNG frames (lossless): equal arrays."""
-    from engine.cli.simulate import build_params
-    from gui.export.cli import add_arguments
-    from gui.export.dialog import ExportVideoDialog
-    from gui.theme import apply_theme
+    from memscape.engine.cli.simulate import build_params
+    from memscape.gui.export.cli import add_arguments
+    from memscape.gui.export.dialog import ExportVideoDialog
+    from memscape.gui.theme import apply_theme
     import argparse
 
     cli_out = tmp_path / "cli_frames"
@@ -122,7 +122,7 @@ def test_3d_without_any_opengl_is_a_clear_error(tmp_path):
 
 
 def test_3d_export_with_no_display_starts_its_own_xvfb(tmp_path):
-    pytest.importorskip("gui.view_3d")
+    pytest.importorskip("memscape.gui.view_3d")
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     env["LIBGL_ALWAYS_SOFTWARE"] = "1"
     out = tmp_path / "orbit.gif"

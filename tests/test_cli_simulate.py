@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.params import Params
-from engine.presets import list_presets
-from engine.trajectory_io import load_npz, save_csv, save_npz
+from memscape.engine.params import Params
+from memscape.engine.presets import list_presets
+from memscape.engine.trajectory_io import load_npz, save_csv, save_npz
 
 ROOT = Path(__file__).resolve().parents[1]
 

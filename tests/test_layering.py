@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Top-level packages of Qt and OpenGL, which a headless machine may lack; engine code may
 # import neither them nor the GUI.
 QT_GL = {"PyQt6", "PyQt5", "PySide6", "PySide2", "shiboken6", "sip", "pyqtgraph", "OpenGL", "superqt"}
-FORBIDDEN = QT_GL | {"gui"}
+FORBIDDEN = QT_GL | {"memscape.gui"}
 IMPORTERS = {"import_module", "__import__"}
 
 # Run first in a subprocess: every import of a BLOCKED package fails, as if not installed.
@@ -22,7 +22,7 @@ import importlib.abc, sys
 BLOCKED = set(sys.argv.pop(1).split(","))
 class _NotInstalled(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
-        if name.partition(".")[0] in BLOCKED:
+        if name.partition(".")[0] in BLOCKED or any(name == b or name.startswith(b + ".") for b in BLOCKED):
             raise ModuleNotFoundError(f"No module named {name!r} (blocked by test_layering)")
         return None
 sys.meta_path.insert(0, _NotInstalled())
@@ -61,9 +61,9 @@ def run_blocked(blocked: set[str], code: str, *args: str) -> subprocess.Complete
 def test_the_scan_sees_every_kind_of_import(tmp_path):
     sample = tmp_path / "sample.py"
     sample.write_text("import os, PyQt6.QtCore\nfrom OpenGL import GL\nfrom . import sibling\n"
-                      "import importlib\nimportlib.import_module('pyqtgraph')\n__import__('gui.app')\n")
+                      "import importlib\nimportlib.import_module('pyqtgraph')\n__import__('memscape.gui.app')\n")
     assert imported_names(sample) == [(1, "os"), (1, "PyQt6.QtCore"), (2, "OpenGL"),
-                                      (4, "importlib"), (5, "pyqtgraph"), (6, "gui.app")]
+                                      (4, "importlib"), (5, "pyqtgraph"), (6, "memscape.gui.app")]
 
 
 @pytest.mark.parametrize("folder", ["engine", "tests/engine"])
@@ -72,8 +72,13 @@ def test_no_engine_file_imports_qt_gl_or_the_gui(folder):
     assert files, f"no Python files under {folder}"
     offending = [f"{path.relative_to(ROOT)}:{line}: {name}"
                  for path in files for line, name in imported_names(path)
-                 if name.partition(".")[0] in FORBIDDEN]
+                 if forbidden(name)]
     assert not offending, "engine code must not import Qt, GL or gui:\n" + "\n".join(offending)
+
+
+def forbidden(module: str) -> bool:
+    """Whether engine code may not import ``module`` (Qt, GL, or memscape.gui and below)."""
+    return module.partition(".")[0] in QT_GL or module == "memscape.gui" or module.startswith("memscape.gui.")
 
 
 def test_the_blocker_really_blocks():
@@ -82,14 +87,15 @@ def test_the_blocker_really_blocks():
 
 
 def test_every_engine_module_and_engine_test_imports_without_qt():
-    modules = [".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+    modules = ["memscape." + ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
                for p in python_files("engine")]
     tests = [p.stem for p in python_files("tests/engine")]
     code = ("import importlib, sys\n"
             f"sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'tests' / 'engine')!r}]\n"
+            "import main\n"
             f"for name in {modules + tests!r}:\n"
             "    importlib.import_module(name)\n"
-            "print('imported', len([m for m in sys.modules if m.startswith('engine')]))\n")
+            "print('imported', len([m for m in sys.modules if m.startswith('memscape.engine')]))\n")
     r = run_blocked(FORBIDDEN, code)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split()[0] == "imported" and int(r.stdout.split()[1]) >= len(modules)

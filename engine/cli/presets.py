@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from engine.presets import DEFAULT_PRESET, list_presets
+from memscape.engine.presets import DEFAULT_PRESET, list_presets
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

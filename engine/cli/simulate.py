@@ -12,9 +12,9 @@ import sys
 
 import numpy as np
 
-from engine.backend import BackendError, get_backend
-from engine.params import BACKENDS, MODELS, PRECISIONS, SAMPLERS, SCHEDULES, ParamError, Params
-from engine.presets import DEFAULT_PRESET, load_preset
+from memscape.engine.backend import BackendError, get_backend
+from memscape.engine.params import BACKENDS, MODELS, PRECISIONS, SAMPLERS, SCHEDULES, ParamError, Params
+from memscape.engine.presets import DEFAULT_PRESET, load_preset
 
 EXIT_ERROR = 2
 
@@ -62,8 +62,8 @@ def load_init(path: str) -> np.ndarray:
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.simulation import DivergenceError, run as run_simulation
-    from engine.trajectory_io import save_npz
+    from memscape.engine.simulation import DivergenceError, run as run_simulation
+    from memscape.engine.trajectory_io import save_npz
 
     try:
         params = build_params(args)

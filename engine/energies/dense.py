@@ -30,10 +30,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.backend import logsumexp, namespace
-from engine.energies.hopfield import BinaryStates, sweep_order
-from engine.energies.modern import ConcaveConvexAM
-from engine import kernels as direct_kernels
+from memscape.engine.backend import logsumexp, namespace
+from memscape.engine.energies.hopfield import BinaryStates, sweep_order
+from memscape.engine.energies.modern import ConcaveConvexAM
+from memscape.engine import kernels as direct_kernels
 
 
 class DenseAM:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from engine import kernels as direct_kernels
-from engine.kernels import gaussian_lse_mean
+from memscape.engine import kernels as direct_kernels
+from memscape.engine.kernels import gaussian_lse_mean
 
 
 def _beta(sigma: float) -> float:

@@ -31,8 +31,8 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-from engine.backend import namespace
-from engine.energies.lagrangians import Identity, Lagrangian, make_lagrangian
+from memscape.engine.backend import namespace
+from memscape.engine.energies.lagrangians import Identity, Lagrangian, make_lagrangian
 
 
 class LayeredAM:

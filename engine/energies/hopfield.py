@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.backend import namespace
+from memscape.engine.backend import namespace
 
 
 def binarize(x: Any) -> Any:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import abc
 from typing import Any
 
-from engine.backend import logsumexp, namespace, softmax
+from memscape.engine.backend import logsumexp, namespace, softmax
 
 
 class Lagrangian(abc.ABC):

@@ -15,8 +15,8 @@ from __future__ import annotations
 import abc
 from typing import Any
 
-from engine.backend import namespace
-from engine import kernels as direct_kernels
+from memscape.engine.backend import namespace
+from memscape.engine import kernels as direct_kernels
 
 
 class ConcaveConvexAM(abc.ABC):

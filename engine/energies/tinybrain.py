@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.energies.ham import LayeredAM
-from engine.energies.lagrangians import make_lagrangian
+from memscape.engine.energies.ham import LayeredAM
+from memscape.engine.energies.lagrangians import make_lagrangian
 
 
 class TinyBrain(LayeredAM):

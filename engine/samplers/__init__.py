@@ -6,7 +6,7 @@ from sigmas[i] to sigmas[i+1] (so the schedule may change mid-run), and
 coordinates x = x_0 + sigma n; ``denoise(x, sigma)`` is a closure (e.g. the exact
 :func:`engine.energies.empirical.denoise` of the memories); ``rng`` has ``.normal(shape)``.
 """
-from engine.samplers import ddim, ddpm, edm_churn, euler, euler_maruyama, heun, langevin
+from memscape.engine.samplers import ddim, ddpm, edm_churn, euler, euler_maruyama, heun, langevin
 
 SAMPLERS = {"euler": euler, "heun": heun, "edm-churn": edm_churn, "euler-maruyama": euler_maruyama,
             "ddpm": ddpm, "ddim": ddim, "langevin": langevin}

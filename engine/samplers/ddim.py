@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.samplers import common
+from memscape.engine.samplers import common
 
 
 def step(denoise: common.Denoiser, x: Any, i: int, sigmas: np.ndarray, rng: Any, params: Any) -> tuple[Any, Any]:

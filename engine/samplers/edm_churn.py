@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.samplers import common, heun
+from memscape.engine.samplers import common, heun
 
 
 def step(denoise: common.Denoiser, x: Any, i: int, sigmas: np.ndarray, rng: Any, params: Any) -> tuple[Any, Any]:

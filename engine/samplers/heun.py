@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.samplers import common
+from memscape.engine.samplers import common
 
 
 def advance(denoise: common.Denoiser, x: Any, sigma: float, sigma_next: float) -> tuple[Any, Any]:

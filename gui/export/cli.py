@@ -22,9 +22,9 @@ import subprocess
 import sys
 from typing import Iterator
 
-from engine.cli.simulate import add_param_arguments
-from engine.presets import DEFAULT_PRESET
-from gui.export.settings import OVERLAYS, RESOLUTIONS, VIEWS, RenderSettings
+from memscape.engine.cli.simulate import add_param_arguments
+from memscape.engine.presets import DEFAULT_PRESET
+from memscape.gui.export.settings import OVERLAYS, RESOLUTIONS, VIEWS, RenderSettings
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
 
@@ -127,9 +127,9 @@ def headless_display(view: str) -> Iterator[None]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.cli.simulate import build_params
-    from engine.params import ParamError
-    from gui.export.video_writer import ExportError, check_output, encoded_size, format_for_path
+    from memscape.engine.cli.simulate import build_params
+    from memscape.engine.params import ParamError
+    from memscape.gui.export.video_writer import ExportError, check_output, encoded_size, format_for_path
 
     try:
         params = build_params(args)
@@ -156,16 +156,16 @@ def _export(out: str, params, fmt: str, settings: RenderSettings, force: bool = 
     export job with a progress line."""
     from PyQt6 import QtCore, QtWidgets
 
-    from engine.backend import BackendError
-    from engine.simulation import DivergenceError
-    from gui.export.frame_renderer import check_view_possible, export_job
-    from gui.export.video_writer import ExportError
-    from gui.theme import apply_theme
+    from memscape.engine.backend import BackendError
+    from memscape.engine.simulation import DivergenceError
+    from memscape.gui.export.frame_renderer import check_view_possible, export_job
+    from memscape.gui.export.video_writer import ExportError
+    from memscape.gui.theme import apply_theme
 
     QtCore.qInstallMessageHandler(_qt_message)
     app = QtWidgets.QApplication.instance()
     if app is None:
-        from gui.gl.surface_format import configure_default_format
+        from memscape.gui.gl.surface_format import configure_default_format
 
         configure_default_format()  # as gui/app.py: the GL format must precede the QApplication
         app = QtWidgets.QApplication(["memscape-export"])

@@ -15,9 +15,9 @@ from typing import Iterator
 
 from PyQt6 import QtCore, QtWidgets
 
-from engine.params import Params
-from gui.export.settings import Progress
-from gui.export.runner import ExportRunner, report_outcome
+from memscape.engine.params import Params
+from memscape.gui.export.settings import Progress
+from memscape.gui.export.runner import ExportRunner, report_outcome
 
 FILTERS = {"npz": "Trajectory, as simulate writes it (*.npz)", "csv": "CSV table, one row per step and particle (*.csv)"}
 POLL_SECONDS = 0.005
@@ -32,8 +32,8 @@ def write_trajectory(params: Params, path: str | Path, fmt: str, step_done=None,
     positions, energy, memories, sigma and params to ``path``: an .npz (fmt "npz", exactly
     simulate's file) or the long CSV of engine.trajectory_io.save_csv. ``step_done(frame)``
     is called after every step (it may raise to cancel)."""
-    from engine.simulation import run
-    from engine.trajectory_io import save_csv, save_npz
+    from memscape.engine.simulation import run
+    from memscape.engine.trajectory_io import save_csv, save_npz
 
     arrays = run(params, init=init, callback=step_done)
     if fmt == "csv":

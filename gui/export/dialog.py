@@ -13,11 +13,11 @@ from pathlib import Path
 
 from PyQt6 import QtCore, QtGui, QtWidgets
 
-from engine.params import Params
-from gui.export.frame_renderer import export_job, gl_available
-from gui.export.settings import OVERLAYS, RESOLUTIONS, RenderSettings
-from gui.export.runner import ExportRunner, report_outcome
-from gui.export.video_writer import ExportError, check_frame_folder
+from memscape.engine.params import Params
+from memscape.gui.export.frame_renderer import export_job, gl_available
+from memscape.gui.export.settings import OVERLAYS, RESOLUTIONS, RenderSettings
+from memscape.gui.export.runner import ExportRunner, report_outcome
+from memscape.gui.export.video_writer import ExportError, check_frame_folder
 
 FORMAT_LABELS = {"mp4": "MP4 video (H.264)", "gif": "Animated GIF", "png": "PNG sequence (folder)"}
 VIEW_LABELS = {"2d": "2D landscape", "3d": "3D landscape", "side-by-side": "Side by side (AM vs diffusion)"}
@@ -172,7 +172,7 @@ def install(window) -> None:
     (a gui.main_window.MainWindow: ``file_menu``, ``params``, ``preset``, ``presenter``,
     ``run_start()``). Both exports simulate the run again from the window's run's start, so
     particles dropped by a click are in them too."""
-    from gui.export.data_dialog import export_trajectories
+    from memscape.gui.export.data_dialog import export_trajectories
 
     def export_video() -> None:
         dialog = ExportVideoDialog(window.params, name=Path(window.preset).stem, presenter=window.presenter,

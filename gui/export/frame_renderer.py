@@ -22,18 +22,18 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
-from engine.landscape import Grid
-from engine.params import Params
-from engine.simulation import Simulation
-from gui import theme
-from gui.export.overlays import OverlayText, band_heights, draw_overlays, params_readout, step_readout
-from gui.export.settings import Progress, RenderSettings, frame_steps
-from gui.export.video_writer import VideoWriter, encoded_size, format_for_path
-from gui.main_window import pg_background
-from gui.side_by_side import SideBySideView
-from gui.view_2d import Landscape2DView
-from gui.history import History, HistoryView
-from gui.worker import landscape_grid, twin_params
+from memscape.engine.landscape import Grid
+from memscape.engine.params import Params
+from memscape.engine.simulation import Simulation
+from memscape.gui import theme
+from memscape.gui.export.overlays import OverlayText, band_heights, draw_overlays, params_readout, step_readout
+from memscape.gui.export.settings import Progress, RenderSettings, frame_steps
+from memscape.gui.export.video_writer import VideoWriter, encoded_size, format_for_path
+from memscape.gui.main_window import pg_background
+from memscape.gui.side_by_side import SideBySideView
+from memscape.gui.view_2d import Landscape2DView
+from memscape.gui.history import History, HistoryView
+from memscape.gui.worker import landscape_grid, twin_params
 
 @dataclasses.dataclass
 class Run:
@@ -111,7 +111,7 @@ def record(scene: Scene, frames: int) -> Iterator[Progress]:
 
 
 def _view_3d_class():
-    from gui.view_3d import Landscape3DView  # GL: imported only when a 3D view is asked for
+    from memscape.gui.view_3d import Landscape3DView  # GL: imported only when a 3D view is asked for
 
     return Landscape3DView
 

@@ -11,7 +11,7 @@ import math
 
 from PyQt6 import QtCore, QtGui
 
-from engine.params import Params
+from memscape.engine.params import Params
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Iterator
 
 from PyQt6 import QtCore, QtWidgets
 
-from gui.export.settings import Progress
+from memscape.gui.export.settings import Progress
 
 TICK_SECONDS = 0.03
 

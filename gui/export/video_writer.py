@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.atomic_files import TEMP_SUFFIX, atomic_path, check_target, os_error_message
+from memscape.engine.atomic_files import TEMP_SUFFIX, atomic_path, check_target, os_error_message
 
 FORMATS = ("mp4", "gif", "png")
 #: the PyAV encoder each format needs

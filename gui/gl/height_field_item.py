@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 from OpenGL import GL
 
-from gui.gl.gl_objects import Camera, GLBuffer, LazyGLItem, attribute, set_uniforms
-from gui.shader_loader import load_program
+from memscape.gui.gl.gl_objects import Camera, GLBuffer, LazyGLItem, attribute, set_uniforms
+from memscape.gui.shader_loader import load_program
 
 ATTRIBUTES = {"a_uv": 0, "a_z": 1}
 LIGHT_DIRECTION = (-0.45, -0.35, 0.82)  #: towards the light, world coordinates (from above, front left)

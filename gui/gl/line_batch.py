@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from OpenGL import GL
 
-from gui.gl.gl_objects import Camera, GLBuffer, LazyGLItem, attribute, begin_blended, set_uniforms
-from gui.shader_loader import load_program
+from memscape.gui.gl.gl_objects import Camera, GLBuffer, LazyGLItem, attribute, begin_blended, set_uniforms
+from memscape.gui.shader_loader import load_program
 
 ATTRIBUTES = {"a_p0": 0, "a_p1": 1, "a_c0": 2, "a_c1": 3}
 STRIDE = 14 * 4  #: per segment: p0 (3), p1 (3), c0 (4), c1 (4) floats

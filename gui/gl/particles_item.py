@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gui.gl.gl_objects import Camera, LazyGLItem
-from gui.gl.sprite_batch import SpriteBatch
+from memscape.gui.gl.gl_objects import Camera, LazyGLItem
+from memscape.gui.gl.sprite_batch import SpriteBatch
 
 
 class ParticlesItem(LazyGLItem):

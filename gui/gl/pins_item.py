@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from gui.gl.gl_objects import Camera, LazyGLItem
-from gui.gl.line_batch import LineBatch, segment_records
-from gui.gl.sprite_batch import SpriteBatch
+from memscape.gui.gl.gl_objects import Camera, LazyGLItem
+from memscape.gui.gl.line_batch import LineBatch, segment_records
+from memscape.gui.gl.sprite_batch import SpriteBatch
 
 
 class PinsItem(LazyGLItem):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from OpenGL import GL
 
-from gui.gl.gl_objects import Camera, GLBuffer, LazyGLItem, attribute, begin_blended, set_uniforms
-from gui.shader_loader import load_program
+from memscape.gui.gl.gl_objects import Camera, GLBuffer, LazyGLItem, attribute, begin_blended, set_uniforms
+from memscape.gui.shader_loader import load_program
 
 ATTRIBUTES = {"a_position": 0, "a_color": 1}
 

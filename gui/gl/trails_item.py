@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gui.gl.gl_objects import Camera, LazyGLItem
-from gui.gl.line_batch import LineBatch, segment_records
+from memscape.gui.gl.gl_objects import Camera, LazyGLItem
+from memscape.gui.gl.line_batch import LineBatch, segment_records
 
 
 def fade(count: int) -> np.ndarray:

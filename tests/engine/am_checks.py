@@ -1,7 +1,7 @@
 """Shared checks for the associative-memory tests: finite differences and energy traces."""
 import numpy as np
 
-from engine.backend import to_host
+from memscape.engine.backend import to_host
 
 
 def fd_grad(f, x, backend, h=1e-6):

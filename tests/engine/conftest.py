@@ -1,7 +1,7 @@
 """Engine tests run on NumPy and on array-api-strict (which stands in for CuPy)."""
 import pytest
 
-from engine.backend import get_backend
+from memscape.engine.backend import get_backend
 
 
 @pytest.fixture(params=["numpy", "array_api_strict"])

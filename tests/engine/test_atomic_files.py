@@ -1,9 +1,9 @@
-"""engine.atomic_files: a write either replaces its target whole or leaves it untouched."""
+"""memscape.engine.atomic_files: a write either replaces its target whole or leaves it untouched."""
 import os
 
 import pytest
 
-from engine.atomic_files import TEMP_SUFFIX, TargetError, atomic_path, write_bytes_atomic
+from memscape.engine.atomic_files import TEMP_SUFFIX, TargetError, atomic_path, write_bytes_atomic
 
 
 @pytest.mark.parametrize("interrupt", [KeyboardInterrupt, SystemExit, OSError])

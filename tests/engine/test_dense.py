@@ -7,10 +7,10 @@ from test_hopfield import binary_patterns, retrieval_error
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.backend import get_backend, to_host
-from engine.energies.dense import BinaryDenseAM, ContinuousDenseAM, DenseAM
-from engine.energies.modern import ModernHopfield
-from engine.params import Params
+from memscape.engine.backend import get_backend, to_host
+from memscape.engine.energies.dense import BinaryDenseAM, ContinuousDenseAM, DenseAM
+from memscape.engine.energies.modern import ModernHopfield
+from memscape.engine.params import Params
 
 MODELS = ["dense-poly", "dense-exp"]
 

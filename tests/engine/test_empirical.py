@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.stats import multivariate_normal
 
-from engine.energies import empirical
+from memscape.engine.energies import empirical
 
 H = 1e-5
 

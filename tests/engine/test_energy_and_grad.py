@@ -4,14 +4,14 @@ same values as the separate energy and gradient calls it replaced."""
 import numpy as np
 import pytest
 
-from engine import kernels
-from engine.energies import empirical
-from engine.presets import load_preset
-from engine.simulation import Simulation, gaussian_energy
+from memscape.engine import kernels
+from memscape.engine.energies import empirical
+from memscape.engine.presets import load_preset
+from memscape.engine.simulation import Simulation, gaussian_energy
 
 
 class CountingKernels:
-    """engine.kernels' two softmax kernels, counting the calls."""
+    """memscape.engine.kernels' two softmax kernels, counting the calls."""
 
     def __init__(self):
         self.calls = []

@@ -4,13 +4,13 @@ with the points whose shifted sum underflows recomputed by the direct kernel."""
 import numpy as np
 import pytest
 
-from engine import kernels
-from engine.backend import get_backend
-from engine.grid_kernels import GridKernels
-from engine.landscape import Grid, energy_map, is_data_plane
-from engine.presets import load_preset
-from engine.projection import Plane
-from engine.simulation import Simulation
+from memscape.engine import kernels
+from memscape.engine.backend import get_backend
+from memscape.engine.grid_kernels import GridKernels
+from memscape.engine.landscape import Grid, energy_map, is_data_plane
+from memscape.engine.presets import load_preset
+from memscape.engine.projection import Plane
+from memscape.engine.simulation import Simulation
 
 KERNELS = {"gaussian": kernels.gaussian_lse_mean, "dot": kernels.dot_lse_mean}
 SIGMAS = (0.01, 0.3, 5.0)  # beta = 1/sigma^2 from 1e4 to 0.04
@@ -98,10 +98,10 @@ class SpyKernels(GridKernels):
 
 @pytest.fixture
 def spy(monkeypatch):
-    import engine.landscape
+    from memscape.engine import landscape as engine_landscape
 
     SpyKernels.instances = []
-    monkeypatch.setattr(engine.landscape, "GridKernels", SpyKernels)
+    monkeypatch.setattr(engine_landscape, "GridKernels", SpyKernels)
     return SpyKernels.instances
 
 

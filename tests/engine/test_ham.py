@@ -4,14 +4,14 @@ import pytest
 from am_checks import (assert_descends, assert_non_increasing, assert_rate_is_the_flow_derivative, energy_trace,
                        fd_grad)
 
-from engine.backend import to_host
-from engine.energies.dense import ContinuousDenseAM
-from engine.energies.ham import HierarchicalAM, feature_map
-from engine.energies.hopfield import ClassicalHopfield
-from engine.energies.modern import ModernHopfield
-from engine.energies.tinybrain import TinyBrain
-from engine.models import build_model
-from engine.params import ParamError, Params
+from memscape.engine.backend import to_host
+from memscape.engine.energies.dense import ContinuousDenseAM
+from memscape.engine.energies.ham import HierarchicalAM, feature_map
+from memscape.engine.energies.hopfield import ClassicalHopfield
+from memscape.engine.energies.modern import ModernHopfield
+from memscape.engine.energies.tinybrain import TinyBrain
+from memscape.engine.models import build_model
+from memscape.engine.params import ParamError, Params
 
 
 def memories(m=4, d=3, seed=0):

@@ -2,9 +2,9 @@
 import numpy as np
 from am_checks import assert_non_increasing, energy_trace, fd_grad
 
-from engine.backend import to_host
-from engine.energies.hopfield import ClassicalHopfield
-from engine.params import Params
+from memscape.engine.backend import to_host
+from memscape.engine.energies.hopfield import ClassicalHopfield
+from memscape.engine.params import Params
 
 
 def binary_patterns(m, d, seed=0):

@@ -10,8 +10,8 @@ import scipy.special
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import kernels
-from engine.backend import to_host
+from memscape.engine import kernels
+from memscape.engine.backend import to_host
 
 KERNELS = {"gaussian": kernels.gaussian_lse_mean, "dot": kernels.dot_lse_mean}
 

@@ -5,9 +5,9 @@ from am_checks import fd_grad
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.backend import to_host
-from engine.energies.lagrangians import LAGRANGIANS
-from engine.params import LAGRANGIANS as LAGRANGIAN_NAMES
+from memscape.engine.backend import to_host
+from memscape.engine.energies.lagrangians import LAGRANGIANS
+from memscape.engine.params import LAGRANGIANS as LAGRANGIAN_NAMES
 
 NAMES = list(LAGRANGIAN_NAMES)
 
@@ -77,7 +77,7 @@ def test_large_states_stay_finite(backend32, name):
 @given(st.sampled_from(NAMES), st.integers(0, 10_000), st.floats(0.1, 10.0))
 def test_lagrangians_are_convex(name, seed, beta):
     """u^T Hess L u >= 0: the condition for dE/dt <= 0 in every layered AM."""
-    from engine.backend import get_backend
+    from memscape.engine.backend import get_backend
     backend = get_backend("numpy", "float64")
     lag = make(name, beta=beta, n=2 + seed % 3)
     x, u = sample(backend, seed, scale=3.0), sample(backend, seed + 1)

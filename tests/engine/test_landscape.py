@@ -3,11 +3,11 @@ gradients are the plane projection of grad E, and the projection plane round-tri
 import numpy as np
 import pytest
 
-from engine.energies import empirical
-from engine.landscape import Grid, energy_map
-from engine.presets import load_preset
-from engine.projection import Plane
-from engine.simulation import Simulation
+from memscape.engine.energies import empirical
+from memscape.engine.landscape import Grid, energy_map
+from memscape.engine.presets import load_preset
+from memscape.engine.projection import Plane
+from memscape.engine.simulation import Simulation
 
 
 def test_grid_points_are_row_major_over_the_ranges():

@@ -6,9 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import logsumexp, softmax
 
-from engine.backend import get_backend, to_host
-from engine.energies.modern import ModernHopfield
-from engine.params import Params
+from memscape.engine.backend import get_backend, to_host
+from memscape.engine.energies.modern import ModernHopfield
+from memscape.engine.params import Params
 
 FORMS = ["distance", "dot"]
 

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from engine.params import ParamError
-from engine.patterns import GENERATORS, make_patterns
+from memscape.engine.params import ParamError
+from memscape.engine.patterns import GENERATORS, make_patterns
 
 SEEDED = {"ring": {"jitter": 0.5}, "spiral": {"noise": 0.1}, "gaussian": {}, "binary": {}}
 

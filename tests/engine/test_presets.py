@@ -5,9 +5,9 @@ import tomllib
 import numpy as np
 import pytest
 
-from engine.params import ParamError, Params
-from engine.patterns import make_patterns
-from engine.presets import PRESET_DIR, PresetError, list_presets, load_preset, read_preset
+from memscape.engine.params import ParamError, Params
+from memscape.engine.patterns import make_patterns
+from memscape.engine.presets import PRESET_DIR, PresetError, list_presets, load_preset, read_preset
 
 REQUIRED = {"two-wells", "ring", "spiral", "grid", "gaussian", "binary", "letters"}
 NAMES = [name for name, _ in list_presets()]

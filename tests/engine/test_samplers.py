@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from engine import schedules
-from engine.energies import empirical
-from engine.params import Params
-from engine.samplers import SAMPLERS, ddim, ddpm, edm_churn, euler, heun, langevin
+from memscape.engine import schedules
+from memscape.engine.energies import empirical
+from memscape.engine.params import Params
+from memscape.engine.samplers import SAMPLERS, ddim, ddpm, edm_churn, euler, heun, langevin
 
 MU, S2 = np.array([1.0, -0.5]), 0.25  # Gaussian data N(MU, S2 I) in 2D
 
@@ -74,8 +74,8 @@ def test_heun_follows_the_closed_form_pf_ode_solution_with_second_order_error(ba
             errors[module.__name__, steps] = err[-2]  # at the last positive sigma
             if module is heun and steps == 80:
                 assert max(err) < 1.5e-3  # the whole path, including the final Euler step to 0
-    heun_ratio = errors["engine.samplers.heun", 40] / errors["engine.samplers.heun", 80]
-    euler_ratio = errors["engine.samplers.euler", 40] / errors["engine.samplers.euler", 80]
+    heun_ratio = errors["memscape.engine.samplers.heun", 40] / errors["memscape.engine.samplers.heun", 80]
+    euler_ratio = errors["memscape.engine.samplers.euler", 40] / errors["memscape.engine.samplers.euler", 80]
     assert heun_ratio > 3.0 and 1.6 < euler_ratio < 2.5  # halving the step: error / 4 and / 2
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from engine import schedules
-from engine.params import Params
+from memscape.engine import schedules
+from memscape.engine.params import Params
 
 SMIN, SMAX = 0.002, 80.0
 

@@ -5,10 +5,10 @@ import json
 import numpy as np
 import pytest
 
-import engine.backend
-from engine.params import Params
-from engine.presets import load_preset
-from engine.simulation import DivergenceError, Simulation, run
+from memscape.engine import backend as engine_backend
+from memscape.engine.params import Params
+from memscape.engine.presets import load_preset
+from memscape.engine.simulation import DivergenceError, Simulation, run
 
 KEYS = {"step", "x", "energy", "sigma", "denoised", "done"}
 
@@ -51,8 +51,8 @@ def test_am_frames_follow_the_contract(backend):
 
 def test_one_device_to_host_copy_per_frame(backend, monkeypatch):
     copies = []
-    real = engine.backend.to_host
-    monkeypatch.setattr(engine.backend, "to_host", lambda a: copies.append(1) or real(a))
+    real = engine_backend.to_host
+    monkeypatch.setattr(engine_backend, "to_host", lambda a: copies.append(1) or real(a))
     for params in (two_wells(), two_wells(model="modern")):
         sim = Simulation(params, backend)
         copies.clear()
@@ -177,7 +177,7 @@ def test_gaussian_preset_defaults_sample_the_data_distribution(sampler):
     """With the preset's own step counts and step sizes every sampler reproduces N(mu, s^2 I):
     the defaults a user meets first must already make the closed-form point."""
     params = load_preset("gaussian").replace(sampler=sampler, particles=4000, precision="float64")
-    out = run(params, engine.backend.get_backend("numpy", "float64"))
+    out = run(params, engine_backend.get_backend("numpy", "float64"))
     x = out["positions"][-1]
     mu, s = np.asarray(params.patterns["mean"]), params.patterns["std"]
     assert np.allclose(x.mean(axis=0), mu, atol=0.05)

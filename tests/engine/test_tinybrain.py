@@ -6,10 +6,10 @@ from am_checks import (assert_descends, assert_non_increasing, assert_rate_is_th
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.backend import get_backend, to_host
-from engine.energies.modern import ModernHopfield
-from engine.energies.tinybrain import TinyBrain
-from engine.params import Params
+from memscape.engine.backend import get_backend, to_host
+from memscape.engine.energies.modern import ModernHopfield
+from memscape.engine.energies.tinybrain import TinyBrain
+from memscape.engine.params import Params
 
 # (visible, memory) Lagrangian pairs whose energy is bounded below on the states the tests visit
 PAIRS = [("identity", "softmax"), ("tanh", "softmax"), ("sigmoid", "relu-poly"), ("tanh", "tanh"),

@@ -20,7 +20,7 @@ os.environ.setdefault("LIBGL_ALWAYS_SOFTWARE", "1")
 def pytest_configure(config):
     """The app's OpenGL surface format must be the default before pytest-qt makes the
     QApplication (Qt reads it only then)."""
-    from gui.gl.surface_format import configure_default_format
+    from memscape.gui.gl.surface_format import configure_default_format
 
     configure_default_format()
 
@@ -29,7 +29,7 @@ def pytest_configure(config):
 def _garbage_collected_in_the_gui_thread(qapp):
     """As in the app (gui.app.make_application): the cycle collector runs only in the GUI
     thread, never in a simulation thread that happens to allocate."""
-    from gui.app import collect_garbage_in_gui_thread
+    from memscape.gui.app import collect_garbage_in_gui_thread
 
     collector = collect_garbage_in_gui_thread()
     yield
@@ -61,8 +61,8 @@ def make_window(qtbot):
     on the NumPy backend. Closed at teardown; fails if its worker or a window leaks."""
     from PyQt6 import QtCore, QtWidgets
 
-    from engine.presets import load_preset
-    from gui.main_window import MainWindow
+    from memscape.engine.presets import load_preset
+    from memscape.gui.main_window import MainWindow
 
     app = QtWidgets.QApplication.instance()
     before = {id(w) for w in app.topLevelWidgets()}

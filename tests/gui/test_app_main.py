@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.backend import BackendError, get_backend
-from gui.app import run_app
+from memscape.engine.backend import BackendError, get_backend
+from memscape.gui.app import run_app
 
 ROOT = Path(__file__).resolve().parents[2]
 

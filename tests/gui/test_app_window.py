@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from PyQt6 import QtCore, QtGui, QtWidgets
 
-from engine.params import Params
-from engine.presets import DEFAULT_PRESET, load_preset
-from engine.simulation import Simulation
-from gui.controls import SLIDERS
-from gui.history import energy_rises
+from memscape.engine.params import Params
+from memscape.engine.presets import DEFAULT_PRESET, load_preset
+from memscape.engine.simulation import Simulation
+from memscape.gui.controls import SLIDERS
+from memscape.gui.history import energy_rises
 
 pytestmark = pytest.mark.qt_log_level_fail("WARNING")  # Qt warnings fail these tests
 
@@ -179,7 +179,7 @@ def test_screenshot_key_writes_a_png(make_window, qtbot, tmp_path):
 
 
 def test_close_stops_the_worker_and_saves_the_run(make_window, tmp_path):
-    from gui.settings import Settings
+    from memscape.gui.settings import Settings
 
     window = make_window(beta=2.5)
     window.close()
@@ -210,7 +210,7 @@ def test_a_refused_parameter_change_reverts_the_controls(make_window, qtbot):
 
 
 def test_a_saved_session_restores_the_parameters(make_window, qtbot, tmp_path):
-    from gui.session import read_session, write_session
+    from memscape.gui.session import read_session, write_session
 
     window = make_window(beta=3.0, churn=5.0)
     window.controls.layers["arrows"].setChecked(False)

@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 from PyQt6 import QtCore, QtWidgets
 
-from engine.presets import load_preset
-from engine.simulation import run as run_simulation
-from engine.trajectory_io import load_npz
-from gui.export.data_dialog import start_trajectory_export
-from gui.export.dialog import ExportVideoDialog
+from memscape.engine.presets import load_preset
+from memscape.engine.simulation import run as run_simulation
+from memscape.engine.trajectory_io import load_npz
+from memscape.gui.export.data_dialog import start_trajectory_export
+from memscape.gui.export.dialog import ExportVideoDialog
 
 
 @pytest.fixture

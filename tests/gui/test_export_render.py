@@ -6,10 +6,10 @@ import av
 import numpy as np
 import pytest
 
-from engine.presets import load_preset
-from gui.export.frame_renderer import FrameRenderer, build_scene, export_job, record
-from gui.export.settings import RenderSettings, frame_steps
-from gui.export.video_writer import ExportError
+from memscape.engine.presets import load_preset
+from memscape.gui.export.frame_renderer import FrameRenderer, build_scene, export_job, record
+from memscape.gui.export.settings import RenderSettings, frame_steps
+from memscape.gui.export.video_writer import ExportError
 
 SMALL = (192, 144)
 
@@ -22,7 +22,7 @@ def params():
 @pytest.fixture
 def themed(qapp):
     """The app's theme, as MainWindow and the CLI apply it (fonts and colours in the frames)."""
-    from gui.theme import apply_theme
+    from memscape.gui.theme import apply_theme
 
     apply_theme(qapp, presenter=False)
     return qapp
@@ -137,8 +137,8 @@ def test_full_disk_is_one_clear_line_and_no_partial_file(themed, params, tmp_pat
 
 
 def test_3d_orbit_turns_the_camera_and_nothing_else(themed, params):
-    pytest.importorskip("gui.view_3d")
-    from gui.export.frame_renderer import gl_available
+    pytest.importorskip("memscape.gui.view_3d")
+    from memscape.gui.export.frame_renderer import gl_available
 
     if not gl_available():
         pytest.skip("no OpenGL context here")

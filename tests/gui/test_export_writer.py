@@ -6,7 +6,7 @@ import av
 import numpy as np
 import pytest
 
-from gui.export.video_writer import ExportError, VideoWriter, encoded_size, format_for_path, gif_palette
+from memscape.gui.export.video_writer import ExportError, VideoWriter, encoded_size, format_for_path, gif_palette
 
 
 def moving_square(k: int, w: int, h: int) -> np.ndarray:
@@ -190,7 +190,7 @@ def test_unwritable_folder_is_a_clear_error(tmp_path, monkeypatch):
     def denied(*a, **k):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
 
-    monkeypatch.setattr("engine.atomic_files.create_temporary", denied)
+    monkeypatch.setattr("memscape.engine.atomic_files.create_temporary", denied)
     with pytest.raises(ExportError, match="not writable"):
         VideoWriter(tmp_path / "x.mp4", "mp4", (96, 64), 10).__enter__()
     with pytest.raises(ExportError, match="does not exist"):
@@ -209,7 +209,7 @@ def test_format_from_path_and_bad_frames(tmp_path):
 
 
 def test_missing_encoder_is_named(tmp_path, monkeypatch):
-    from gui.export import video_writer
+    from memscape.gui.export import video_writer
 
     monkeypatch.setitem(video_writer.ENCODERS, "mp4", "no-such-h264")
     with pytest.raises(ExportError, match="no 'no-such-h264' encoder"):

@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 from PyQt6 import QtGui
 
-from gui.gl.height_field_item import RESTART, grid_strips, grid_uv
-from gui.gl.line_batch import segment_records
-from gui.gl.trails_item import fade
-from gui.trail_thinning import shown_particles, shown_steps
-from gui.shader_loader import SHADER_DIR, ShaderError, load_program, version_line
+from memscape.gui.gl.height_field_item import RESTART, grid_strips, grid_uv
+from memscape.gui.gl.line_batch import segment_records
+from memscape.gui.gl.trails_item import fade
+from memscape.gui.trail_thinning import shown_particles, shown_steps
+from memscape.gui.shader_loader import SHADER_DIR, ShaderError, load_program, version_line
 
 SHADERS = sorted({p.stem for p in SHADER_DIR.glob("*.vert")})
 
@@ -60,7 +60,7 @@ def test_every_shader_compiles_and_links(context, name):
 def test_compile_error_names_the_file_and_carries_the_log(context, tmp_path, monkeypatch):
     (tmp_path / "broken.vert").write_text("void main() { gl_Position = undefined_thing; }\n")
     (tmp_path / "broken.frag").write_text("out vec4 frag_color; void main() { frag_color = vec4(1.0); }\n")
-    monkeypatch.setattr("gui.shader_loader.SHADER_DIR", tmp_path)
+    monkeypatch.setattr("memscape.gui.shader_loader.SHADER_DIR", tmp_path)
     with pytest.raises(ShaderError, match=r"broken\.vert does not compile") as info:
         load_program("broken", {})
     assert "undefined_thing" in str(info.value)  # the driver's log names the culprit
@@ -119,7 +119,7 @@ def test_segment_records_interleave_ends_and_colours():
 
 @pytest.fixture
 def view(qtbot):
-    from gui.view_3d import Landscape3DView
+    from memscape.gui.view_3d import Landscape3DView
 
     v = Landscape3DView()
     qtbot.addWidget(v)

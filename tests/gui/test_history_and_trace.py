@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gui.history import History, energy_rises, finite_mean
+from memscape.gui.history import History, energy_rises, finite_mean
 
 
 def filled(energies: np.ndarray, capacity: int = 1) -> History:
@@ -58,7 +58,7 @@ def test_the_mean_ignores_undefined_energies():
 
 
 def test_the_trace_range_stands_still_until_the_data_leave_it():
-    from gui.energy_trace import steady_range, steady_steps
+    from memscape.gui.energy_trace import steady_range, steady_steps
 
     shown = steady_range((0.0, 1.0), -5.0, 5.0)
     assert shown[0] < -5.0 and shown[1] > 5.0  # out of range: fitted, with a margin
@@ -71,7 +71,7 @@ def test_the_trace_range_stands_still_until_the_data_leave_it():
 
 
 def test_the_trace_draws_a_bounded_set_of_lines_and_every_violation(qtbot):
-    from gui.energy_trace import MAX_LINE_SEGMENTS, MAX_LINES, EnergyTracePlot
+    from memscape.gui.energy_trace import MAX_LINE_SEGMENTS, MAX_LINES, EnergyTracePlot
 
     rng = np.random.default_rng(3)
     energies = -np.abs(rng.standard_normal((300, 500))).cumsum(axis=0)  # falling ...

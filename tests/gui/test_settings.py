@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from PyQt6 import QtCore
 
-from engine.presets import DEFAULT_PRESET
-from gui.settings import FORMAT, Settings
+from memscape.engine.presets import DEFAULT_PRESET
+from memscape.gui.settings import FORMAT, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

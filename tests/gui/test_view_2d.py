@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gui.view_2d import contour_segments
+from memscape.gui.view_2d import contour_segments
 
 
 def test_contours_of_a_plane_lie_exactly_on_their_levels():
@@ -30,8 +30,8 @@ def test_line_layers_are_drawn_as_segments_not_paths(qtbot):
     """Thin translucent pens would make pyqtgraph stroke a QPainterPath (several times slower)."""
     import pyqtgraph as pg
 
-    from gui.energy_trace import EnergyTracePlot
-    from gui.view_2d import Landscape2DView
+    from memscape.gui.energy_trace import EnergyTracePlot
+    from memscape.gui.view_2d import Landscape2DView
 
     view, trace = Landscape2DView(), EnergyTracePlot()
     qtbot.addWidget(view)

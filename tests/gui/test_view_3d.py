@@ -52,7 +52,7 @@ def near(pixels, color, tol):
 
 @pytest.fixture
 def view(qtbot):
-    from gui.view_3d import Landscape3DView
+    from memscape.gui.view_3d import Landscape3DView
 
     v = Landscape3DView()
     qtbot.addWidget(v)
@@ -145,7 +145,7 @@ def test_orbit_turns_the_camera_and_a_full_turn_is_the_same_picture(view):
 
 def test_screenshot_of_two_wells_with_particles_and_trails(view, tmp_path):
     """The picture a person looks at; MEMSCAPE_SHOTS=folder keeps it as view3d.png."""
-    from gui import theme
+    from memscape.gui import theme
 
     trails = descend(600, 40)
     xy = trails[-1]
