@@ -41,7 +41,7 @@ COMMANDS = {
     "simulate": ("memscape.engine.cli.simulate", "run a simulation headless and write its trajectory (.npz)"),
     "presets": ("memscape.engine.cli.presets", "list the built-in presets"),
     "export": ("memscape.gui.export.cli", "render a trajectory video (mp4, gif) without a window"),
-    "bench": ("memscape.engine.bench", "print speed figures for the hot kernels and the GUI frame rate"),
+    "bench": ("memscape.gui.bench", "print speed figures for the hot kernels and the app's frame rate"),
 }
 
 

@@ -180,6 +180,18 @@ class Simulation:
             raise DivergenceError(self.i, f"{int(bad.sum())} of {bad.size} particles became NaN or infinite "
                                           f"({self.params.model}, {what}); try a smaller step")
 
+    def seek(self, i: int, x: Any) -> Frame:
+        """Continue from step ``i`` with the visible states ``x`` (N, D) (a recorded step, to
+        play on from): hidden neurons, if any, restart from ``x`` as after a parameter change,
+        and the dynamics' random stream is drawn afresh from (seed, i), so a stochastic
+        sampler's second pass after step ``i`` is reproducible but not the first one's."""
+        if not 0 <= i <= self.steps:
+            raise ValueError(f"seek: step {i} is outside 0..{self.steps}")
+        self.i = int(i)
+        self._rng = Rng(self.backend, np.random.SeedSequence([self.params.seed, 2, self.i]))
+        self._set_state(self.backend.asarray(np.asarray(x)))
+        return self._frame
+
     # -- live changes ----------------------------------------------------------
     def set_params(self, params: Params) -> Frame:
         """Apply changed parameters and keep the particles where they are.

@@ -1,5 +1,5 @@
-"""The desktop app's frame rate for ``python main.py bench`` (engine/bench.py runs
-:func:`measure_fps` in a child process, so the engine itself never imports Qt)."""
+"""The desktop app's frame rate for ``python main.py bench`` (memscape.gui.bench runs
+:func:`measure_fps` in a child process, so the bench itself never imports Qt)."""
 from __future__ import annotations
 
 import json

@@ -92,11 +92,15 @@ def test_gui_dialog_and_cli_give_the_same_first_frame(qapp, qtbot, tmp_path):
                   "--title", "same", "--view", "side-by-side")
     assert done.returncode == 0, done.stderr
 
+    from memscape.engine.run import Run
+
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     params = build_params(parser.parse_args([*FAST, "--out", "x"]))
     apply_theme(qapp, presenter=False)  # as MainWindow does
-    dialog = ExportVideoDialog(params, name="same", folder=tmp_path, view="side-by-side")
+    run = Run(params, label="two-wells")  # what the window runs, to its end
+    run.run_to_end()
+    dialog = ExportVideoDialog(run.snapshot(), run.meta, name="same", folder=tmp_path, view="side-by-side")
     qtbot.addWidget(dialog)
     dialog.format.setCurrentIndex(dialog.format.findData("png"))
     dialog.resolution.setCurrentIndex(dialog.resolution.findData("720p"))

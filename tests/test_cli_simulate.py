@@ -113,11 +113,13 @@ def test_load_npz_never_unpickles(tmp_path):
 def test_save_csv_long_format(tmp_path):
     positions = np.arange(2 * 3 * 2, dtype=float).reshape(2, 3, 2)
     energy = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
-    save_csv(tmp_path / "t.csv", positions, energy, sigma=np.array([1.5, 0.0]))
+    save_csv(tmp_path / "t.csv", {"positions": positions, "energy": energy, "sigma": np.array([1.5, 0.0]),
+                                  "partner_positions": positions + 100, "partner_energy": -energy})
     lines = (tmp_path / "t.csv").read_text().splitlines()
-    assert lines[0] == "step,particle,x0,x1,energy,sigma" and len(lines) == 7
-    assert lines[5] == "1,1,8,9,5,0"
-    table = np.loadtxt(tmp_path / "t.csv", delimiter=",", skiprows=1)
-    np.testing.assert_array_equal(table[:, 2:4], positions.reshape(-1, 2))
-    save_csv(tmp_path / "am.csv", positions, energy)
+    assert lines[0] == "simulation,step,particle,x0,x1,energy,sigma" and len(lines) == 13
+    assert lines[5] == "main,1,1,8,9,5,0"
+    assert lines[11] == "partner,1,1,108,109,-5,nan"
+    table = np.loadtxt(tmp_path / "t.csv", delimiter=",", skiprows=1, usecols=range(1, 7))
+    np.testing.assert_array_equal(table[:6, 2:4], positions.reshape(-1, 2))
+    save_csv(tmp_path / "am.csv", {"positions": positions, "energy": energy})
     assert (tmp_path / "am.csv").read_text().splitlines()[1].endswith(",nan")

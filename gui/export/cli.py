@@ -2,8 +2,9 @@
 
     python main.py export --preset two-wells --out clip.mp4 --view 2d --size 1280x720 --fps 30 --seconds 5
 
-The run is simulated once and rendered by the GUI's own views, hidden
-(:mod:`gui.export.frame_renderer`, the same code the Export video dialog runs), so
+A run of the parameters (memscape.engine.run.Run, what the window runs) is stepped to its
+end and its recording rendered by the GUI's own views, hidden
+(:mod:`memscape.gui.export.frame_renderer`, the same code the Export video dialog runs), so
 the picture equals the app's for the same settings. 2D views render on the
 offscreen Qt platform; the 3D view needs OpenGL, so with no display an Xvfb server
 is started for the export when one is installed. A progress line goes to stderr.
@@ -20,6 +21,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 from typing import Iterator
 
 from memscape.engine.cli.simulate import add_param_arguments
@@ -142,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(exc), EXIT_USAGE)
     try:
         with headless_display(args.view):
-            code = _export(args.out, params, fmt, settings, args.force)
+            code = _export(args.out, params, fmt, settings, args.force, Path(args.preset).stem)
     except RuntimeError as exc:
         return _fail(str(exc), EXIT_FAILED)
     if code == 0:
@@ -151,14 +153,14 @@ def run(args: argparse.Namespace) -> int:
     return code
 
 
-def _export(out: str, params, fmt: str, settings: RenderSettings, force: bool = False) -> int:
+def _export(out: str, params, fmt: str, settings: RenderSettings, force: bool = False, label: str = "") -> int:
     """Make the QApplication as the app does (GL format first, the normal theme) and run the
     export job with a progress line."""
     from PyQt6 import QtCore, QtWidgets
 
     from memscape.engine.backend import BackendError
     from memscape.engine.simulation import DivergenceError
-    from memscape.gui.export.frame_renderer import check_view_possible, export_job
+    from memscape.gui.export.frame_renderer import check_view_possible, export_params_job
     from memscape.gui.export.video_writer import ExportError
     from memscape.gui.theme import apply_theme
 
@@ -173,7 +175,7 @@ def _export(out: str, params, fmt: str, settings: RenderSettings, force: bool = 
     bar = ProgressLine()
     try:
         check_view_possible(settings.view)
-        for progress in export_job(params, settings, out, fmt, force=force):
+        for progress in export_params_job(params, settings, out, fmt, force=force, label=label):
             bar.update(*progress)
     except DivergenceError as exc:
         return _fail(f"the simulation diverged at {exc}", EXIT_FAILED, bar)

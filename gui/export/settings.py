@@ -27,8 +27,12 @@ class RenderSettings:
     title: str = ""
     overlays: tuple[str, ...] = OVERLAYS  #: which of the title (if any), "params", "step" to draw
     orbit: float = 0.0  #: 3D camera turn in degrees per second of video
-    azimuth: float = 45.0  #: 3D camera azimuth of the first frame, degrees
     presenter: bool = False  #: the app's high-contrast presenter theme
+    #: the 2D views' x and y range, as on screen; None fits the landscape
+    view_range: tuple[tuple[float, float], tuple[float, float]] | None = None
+    #: the 3D camera of the first frame (distance, elevation and azimuth in degrees), as on
+    #: screen; None: a new 3D view's camera
+    camera: tuple[float, float, float] | None = None
 
     def __post_init__(self) -> None:
         if self.view not in VIEWS:
