@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from memscape.engine import bench
-from memscape.gui import bench as app_bench
 
 ROOT = Path(__file__).resolve().parents[1]
 

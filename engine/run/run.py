@@ -55,25 +55,22 @@ def partner_params(params: Params) -> Params:
 
 
 def landscape_grid(memories_uv: np.ndarray, dim: int, particles_uv: np.ndarray | None = None) -> Grid:
-    """The grid a new run draws its landscape on: around the memories on the plane, widened to
-    the box of most of the starting particles (their 1st to 99th percentiles, so that they
-    start on the map) but to at most GRID_MAX_WIDENING times the memories' own grid (a huge
-    sigma_max would otherwise shrink the wells to a pixel; the views then fit the particles)."""
+    """The grid a new run draws its landscape on: centred on the memories on the plane, and
+    wide enough for the box of most of the starting particles too (their 1st to 99th
+    percentiles, so that they start on the map), but at most GRID_MAX_WIDENING times the
+    memories' own grid (a huge sigma_max would otherwise shrink the wells to a pixel; the
+    views then fit the particles)."""
     resolution = GRID_RESOLUTION if dim == 2 else PLANE_RESOLUTION
     grid = Grid.around(memories_uv, margin=GRID_MARGIN, resolution=resolution)
-    if particles_uv is None or not len(particles_uv):
+    pts = None if particles_uv is None else np.asarray(particles_uv, np.float64)
+    if pts is not None:
+        pts = pts[np.isfinite(pts).all(axis=1)]
+    if pts is None or not len(pts):
         return grid
-    pts = np.asarray(particles_uv, np.float64)
-    pts = pts[np.isfinite(pts).all(axis=1)]
-    if not len(pts):
-        return grid
-    box = np.concatenate([np.percentile(pts, [1, 99], axis=0), memories_uv])
-    wide = Grid.around(box, margin=0.05, resolution=resolution)
-    side = grid.x_range[1] - grid.x_range[0]
-    if wide.x_range[1] - wide.x_range[0] <= side:
-        return grid
-    half = min(wide.x_range[1] - wide.x_range[0], GRID_MAX_WIDENING * side) / 2
-    cx, cy = sum(wide.x_range) / 2, sum(wide.y_range) / 2
+    cx, cy = sum(grid.x_range) / 2, sum(grid.y_range) / 2
+    half = (grid.x_range[1] - grid.x_range[0]) / 2
+    reach = np.abs(np.percentile(pts, [1, 99], axis=0) - [cx, cy]).max()
+    half = min(max(half, 1.05 * reach), GRID_MAX_WIDENING * half)
     return Grid((cx - half, cx + half), (cy - half, cy + half), resolution)
 
 

@@ -9,7 +9,7 @@ from PyQt6 import QtGui, QtWidgets
 
 from memscape.engine.presets import load_preset
 from memscape.engine.run import Run
-from memscape.gui.export.frame_renderer import FrameRenderer, export_job, export_params_job
+from memscape.gui.export.frame_renderer import FrameRenderer, export_params_job
 from memscape.gui.export.settings import RenderSettings, frame_steps
 from memscape.gui.export.video_writer import ExportError
 
