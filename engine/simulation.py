@@ -246,7 +246,7 @@ class Simulation:
         largest_float = float(np.finfo(precision).max)
         d = self.memories_host.shape[1]
 
-        def size(a: np.ndarray) -> float:
+        def size(a: np.ndarray) -> float:  # the largest coordinate
             a = np.asarray(a, dtype=np.float64)
             return float(np.max(np.abs(a))) if np.all(np.isfinite(a)) else math.inf
 
@@ -260,10 +260,10 @@ class Simulation:
                     f"{d} dimensions approach its largest number, {largest_float:.3g}); a smaller step cannot "
                     f"help: use {wider}a smaller sigma_max or smaller initial values")
         if not self.is_diffusion:
-            return (f"the {self.params.model} energy fell without bound (the particles had reached |x| = "
-                    f"{last:.3g}): with these settings it is unbounded below on these memories, and a smaller "
-                    f"step cannot help")
-        return f"the largest |x| before the step was {last:.3g} (sampler {self.params.sampler}, {self.steps} steps)"
+            return (f"the {self.params.model} energy fell without bound (coordinates had reached {last:.3g}): "
+                    f"with these settings it is unbounded below on these memories, and a smaller step cannot help")
+        return (f"the largest coordinate before the step was {last:.3g} "
+                f"(sampler {self.params.sampler}, {self.steps} steps)")
 
     # -- live changes ----------------------------------------------------------
     def set_params(self, params: Params) -> Frame:
