@@ -4,14 +4,16 @@ shares a viewer can read (science.md 5).
 An associative memory's energy is a Lyapunov function: along its dynamics it never rises, so
 every rise beyond round-off is a fault. A diffusion model has no such function; the honest
 test is a *fixed* function along the path, -log p_sigma_ref(x_t) (the frame's
-"energy_fixed"), whose rises are real. The run owner calls :func:`energy_rose` once per step
-with the previous and current rows (through :meth:`RiseTally.add`) into a :class:`RiseTally`, which
-reports the share of particles whose energy ever rose and the share of steps with a rise,
-never a raw count of particle-steps. A tally covers one segment of a run: rises are never
-compared across a parameter change (the landscape itself changed), so the owner calls
-:meth:`RiseTally.reset` there. Host NumPy only; no Qt.
+"energy_fixed"), whose rises are real. The run's recording (memscape.engine.run.recording)
+calls :func:`energy_rose` once per step with the previous and current rows, never across a
+parameter change (the landscape itself changed); :func:`rise_shares` turns the rises into the
+share of particles whose energy ever rose and the share of steps with a rise, never a raw
+count of particle-steps (``simulate`` reports the same through :func:`tally_rises`). Host
+NumPy only; no Qt.
 """
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 
@@ -51,49 +53,63 @@ def energy_rose(prev: np.ndarray, cur: np.ndarray, precision: str | np.dtype, sc
         return cur - prev > rise_tolerance(prev, cur, precision, scale)
 
 
-class RiseTally:
-    """Rises over one segment of a run: the share of particles whose energy ever rose and
-    the share of steps with at least one rise. A step counts once any particle had both
-    energies defined (not NaN); shares are NaN before the first such step."""
+def rise_shares(rose: np.ndarray, compared: np.ndarray) -> tuple[float, float]:
+    """(share of the particles whose energy rose at least once, share of the compared steps
+    with at least one rise): ``rose`` (T, N) bool, from :func:`energy_rose` of each step with
+    its predecessor; ``compared`` (T,) bool, the steps that have a predecessor in their
+    segment (never the first step, nor the first after a parameter change: rises are never
+    compared across one). NaN when no step was compared."""
+    rose, compared = np.asarray(rose, bool), np.asarray(compared, bool)
+    if not compared.any():
+        return float("nan"), float("nan")
+    return float(rose[compared].any(axis=0).mean()), step_share(rose.any(axis=1), compared)
 
-    def __init__(self, particles: int):
-        self.particles = int(particles)
-        self.reset()
 
-    def reset(self) -> None:
-        """Start a new segment (after a parameter change, or a restart)."""
-        self.steps = 0  #: steps counted in this segment
-        self.steps_with_rise = 0  #: of those, steps where some particle's energy rose
-        self.ever_rose = np.zeros(self.particles, dtype=bool)  #: (N,) particles that rose at least once
+def step_share(rose_any: np.ndarray, compared: np.ndarray) -> float:
+    """The share of the compared steps (``compared`` (T,) bool) at which some particle rose
+    (``rose_any`` (T,) bool); NaN when no step was compared."""
+    compared = np.asarray(compared, bool)
+    steps = int(compared.sum())
+    return float(np.asarray(rose_any, bool)[compared].sum()) / steps if steps else float("nan")
 
-    def add(self, prev: np.ndarray, cur: np.ndarray, precision: str | np.dtype, scale: float = 0.0
-            ) -> np.ndarray:
-        """One step from the (N,) energies ``prev`` to ``cur``: counts it and returns which
-        particles rose (:func:`energy_rose`), e.g. to mark them."""
-        prev = np.asarray(prev, dtype=np.float64).reshape(self.particles)
-        cur = np.asarray(cur, dtype=np.float64).reshape(self.particles)
-        rose = energy_rose(prev, cur, precision, scale)
-        if np.any(np.isfinite(prev) & np.isfinite(cur)):
-            self.steps += 1
-            self.steps_with_rise += int(rose.any())
-            self.ever_rose |= rose
-        return rose
+
+@dataclasses.dataclass(frozen=True)
+class Rises:
+    """The rises of a recorded run: which particles rose into which step, and which steps
+    were compared (:func:`rise_shares`)."""
+
+    rose: np.ndarray  #: (T, N) bool
+    compared: np.ndarray  #: (T,) bool
+
+    @property
+    def steps(self) -> int:
+        return int(self.compared.sum())
+
+    @property
+    def steps_with_rise(self) -> int:
+        return int(self.rose[self.compared].any(axis=1).sum())
+
+    @property
+    def ever_rose(self) -> np.ndarray:
+        """(N,) particles whose energy rose at least once."""
+        return self.rose.any(axis=0)
 
     @property
     def particle_share(self) -> float:
-        """Share of particles whose energy rose at least once in this segment."""
-        return float(self.ever_rose.mean()) if self.steps else float("nan")
+        return rise_shares(self.rose, self.compared)[0]
 
     @property
     def step_share(self) -> float:
-        """Share of this segment's steps with at least one rise."""
-        return self.steps_with_rise / self.steps if self.steps else float("nan")
+        return rise_shares(self.rose, self.compared)[1]
 
 
-def tally_rises(energy: np.ndarray, precision: str | np.dtype, scale: float = 0.0) -> RiseTally:
-    """The :class:`RiseTally` of a whole recorded segment, ``energy`` (T+1, N)."""
+def tally_rises(energy: np.ndarray, precision: str | np.dtype, scale: float = 0.0) -> Rises:
+    """The :class:`Rises` of one segment recorded as ``energy`` (T, N): step t compared with
+    step t - 1 where some particle has both energies defined."""
     energy = np.asarray(energy, dtype=np.float64)
-    tally = RiseTally(energy.shape[1])
-    for t in range(1, energy.shape[0]):
-        tally.add(energy[t - 1], energy[t], precision, scale)
-    return tally
+    rose = np.zeros(energy.shape, bool)
+    compared = np.zeros(len(energy), bool)
+    if len(energy) > 1:
+        rose[1:] = energy_rose(energy[:-1], energy[1:], precision, scale)
+        compared[1:] = (np.isfinite(energy[:-1]) & np.isfinite(energy[1:])).any(axis=1)
+    return Rises(rose, compared)

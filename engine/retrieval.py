@@ -41,6 +41,8 @@ def retrieved(params: Params) -> np.ndarray:
         return np.zeros(m, dtype=bool)
     rng = np.random.default_rng(SEED)
     gap = _gaps(memories)
+    if m == 1:  # no other memory to be confused with: a start at unit scale from it
+        gap = np.full(1, max(1.0, float(np.linalg.norm(memories[0]))))
     if binary:
         start = memories.copy()
         start[np.arange(m), rng.integers(0, d, m)] *= -1.0

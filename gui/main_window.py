@@ -401,7 +401,7 @@ class MainWindow(QtWidgets.QMainWindow):
         draw_step(views, step)
         if new_run:
             self._on_new_run(step)
-        self.explanation.show_mode(step.main.model, step.main.sigma)
+        self.explanation.show_mode(step.main.model, step.main.sigma, step.main.params)
         self.controls.set_recording(step.length, index, step.main.step)
         sigma = step.main.sigma
         sig = "" if sigma != sigma else f"   sigma {sigma:.4g}"
@@ -450,6 +450,8 @@ class MainWindow(QtWidgets.QMainWindow):
         shows the preset raised."""
         self.device_label.setText(step.device)
         self.device_label.setToolTip(step.device_note)
+        if step.retrieval_note:
+            self._on_failed(step.retrieval_note)
         for view in (self.view2d, *self.side.views()):
             view.memories_movable = step.segment.memories.shape[1] == 2
         self.fit_views()

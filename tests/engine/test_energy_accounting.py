@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from memscape.engine.backend import get_backend
-from memscape.engine.energy_accounting import RiseTally, energy_rose, rise_tolerance, tally_rises
+from memscape.engine.energy_accounting import energy_rose, rise_shares, rise_tolerance, tally_rises
 from memscape.engine.presets import list_presets, load_preset
 from memscape.engine.simulation import Simulation, run
 
@@ -27,24 +27,20 @@ def test_a_rise_counts_only_beyond_the_tolerance_and_nan_never_counts():
     assert energy_rose(prev, cur, "float64")[0]  # float64 round-off is far smaller
 
 
-def test_tally_reports_shares_and_resets_per_segment():
-    tally = RiseTally(4)
-    assert np.isnan(tally.particle_share) and np.isnan(tally.step_share)
+def test_shares_count_particles_and_compared_steps():
     e = np.array([[5.0, 5.0, 5.0, 5.0],
                   [4.0, 6.0, 4.0, 4.0],   # particle 1 rose
                   [3.0, 5.0, 3.0, 3.0],   # no rise
                   [3.0, 4.0, 3.5, 2.0],   # particle 2 rose
                   [np.nan] * 4])          # nothing comparable: not a step
-    rows = [tally.add(e[t - 1], e[t], "float64") for t in range(1, len(e))]
-    np.testing.assert_array_equal(rows[0], [False, True, False, False])
-    assert tally.steps == 3 and tally.step_share == pytest.approx(2 / 3)
-    assert tally.particle_share == pytest.approx(0.5)
-    again = tally_rises(e, "float64")
-    assert (again.steps, again.steps_with_rise, again.particle_share) == (3, 2, 0.5)
-    tally.reset()  # a parameter change: rises are never compared across it
-    assert tally.steps == 0 and np.isnan(tally.particle_share)
-    tally.add(np.array([1.0, 1.0, 1.0, 1.0]), np.array([0.0, 0.0, 0.0, 0.0]), "float64")
-    assert tally.particle_share == 0.0 and tally.step_share == 0.0
+    rises = tally_rises(e, "float64")
+    np.testing.assert_array_equal(rises.rose[1], [False, True, False, False])
+    assert rises.steps == 3 and rises.steps_with_rise == 2 and rises.step_share == pytest.approx(2 / 3)
+    assert rises.particle_share == pytest.approx(0.5)
+    np.testing.assert_array_equal(rises.ever_rose, [False, True, True, False])
+    compared = np.array([False, True, True, False, False])  # a parameter change before step 3
+    assert rise_shares(rises.rose, compared) == (0.25, 0.5)
+    assert all(np.isnan(rise_shares(rises.rose, np.zeros(5, bool))))
 
 
 @pytest.mark.parametrize("preset", [name for name, _ in list_presets()])

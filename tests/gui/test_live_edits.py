@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 from PyQt6 import QtCore
 
+from memscape.gui.draw_step import trace_label
+
 pytestmark = pytest.mark.qt_log_level_fail("WARNING")
 
 
@@ -54,11 +56,14 @@ def test_each_trace_stays_under_its_own_panel_when_the_model_changes(make_window
     for model in ("hopfield", "modern"):
         window.controls.combos["model"].setCurrentText(model)
         qtbot.waitUntil(lambda: window.shown.main.model == model)
-        assert window.side.am_energy._axis_label == "energy E(x)"
-        assert window.side.dm_energy._axis_label == "-log p_sigma(x)"
-        np.testing.assert_array_equal(window.side.am_energy._energy, window.shown.am.history.energy)
-        np.testing.assert_array_equal(window.side.dm_energy._energy, window.shown.dm.history.energy)
-        assert window.side.am_energy.text == "never rose"
+        am, dm = window.shown.am, window.shown.dm
+        nats = am.history.has_nats  # the distance-form modern network shares diffusion's -log p scale
+        assert nats == (model == "modern")
+        assert window.side.am_energy._axis_label == trace_label(am, nats)
+        assert window.side.dm_energy._axis_label == trace_label(dm) == "\u2212log p\u03c3(x)"
+        np.testing.assert_array_equal(window.side.am_energy._energy, am.history.energy_nats if nats else am.history.energy)
+        np.testing.assert_array_equal(window.side.dm_energy._energy, dm.history.energy)
+        assert window.side.am_energy.text == "E never rose"
         assert "associative memory" in window.side.am.getPlotItem().titleLabel.text.lower()
 
 
@@ -75,7 +80,7 @@ def test_a_parameter_changed_while_playing_starts_a_segment_and_no_rise_is_count
     qtbot.waitUntil(lambda: not window.playing)
     shown = window.shown
     assert len(shown.main.history.segment_starts) >= 3
-    assert window.energy.text == "never rose" and window.side.am_energy.text == "never rose"
+    assert window.energy.text == "E never rose" and window.side.am_energy.text == "E never rose"
     xs, _ = window.energy.segments.getData()
     np.testing.assert_array_equal(np.unique(xs), shown.main.history.steps[shown.main.history.segment_starts])
 
