@@ -87,7 +87,15 @@ def final_states(params: Params, start: np.ndarray, backend: Backend, am_steps: 
     return x
 
 
+def validate(settings: Settings) -> None:
+    """Every method is an AM or a deterministic sampler with a known schedule."""
+    params = preset_params(settings)
+    for method in settings.methods:
+        method_params(method, params)
+
+
 def run(settings: Settings, backend: Backend) -> Iterator[Update]:
+    validate(settings)
     params = preset_params(settings)
     runs = [(m, method_params(m, params)) for m in settings.methods]
     probe = Simulation(params.replace(particles=1), backend)

@@ -19,7 +19,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from memscape.engine.backend import Backend
+from memscape.engine.backend import Backend, namespace
 from memscape.engine.energies.hopfield import binarize
 from memscape.engine.experiments.runner import SettingError, Update, setting
 from memscape.engine.models import build_model
@@ -30,6 +30,8 @@ SUMMARY = "retrieval overlap against load M/D: classical Hopfield, Dense AM n = 
 COLUMNS = ("model", "n", "D", "M", "load", "overlap", "retrieved", "starts")
 #: an overlap at least this high counts as a retrieval (the ``retrieved`` column)
 RETRIEVED = 0.95
+#: the collapse load reported is where the mean overlap first falls below this
+COLLAPSED = 0.9
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,7 +70,7 @@ def retrieve(model: Any, x: Any, rng: Any, sweeps: int) -> Any:
     for _ in range(sweeps):
         state = model.step(state, rng)
         new = binarize(model.visible(state))
-        if bool((new == signs).all()):
+        if bool(namespace(new).all(new == signs)):
             break
         signs = new
     return signs
@@ -94,9 +96,14 @@ def point_overlaps(model_name: str, d: int, m: int, settings: Settings, backend:
     return np.asarray(overlaps)
 
 
-def run(settings: Settings, backend: Backend) -> Iterator[Update]:
+def validate(settings: Settings) -> None:
+    """Every model name is known."""
     for name in settings.models:
-        model_params(name, settings.beta)  # a bad model name fails before anything runs
+        model_params(name, settings.beta)
+
+
+def run(settings: Settings, backend: Backend) -> Iterator[Update]:
+    validate(settings)
     counts = {d: sorted({max(1, round(load * d)) for load in settings.loads}) for d in settings.dims}
     total = len(settings.models) * sum(len(ms) for ms in counts.values())
     done = 0
@@ -111,12 +118,16 @@ def run(settings: Settings, backend: Backend) -> Iterator[Update]:
                 loads.append(m / d)
                 means.append(row["overlap"])
                 done += 1
-                summary = {} if len(loads) < len(counts[d]) else \
-                    {f"collapse load M/D, {name}, D = {d}": collapse_load(np.array(loads), np.array(means))}
+                summary = {}
+                if len(loads) == len(counts[d]):
+                    at = collapse_load(np.array(loads), np.array(means))
+                    summary[f"{name}, D = {d}: load M/D where the overlap falls below {COLLAPSED}"] = \
+                        at if at == at else f"above {max(loads):g} (not reached)"
+
                 yield Update(done, total, [row], summary=summary)
 
 
-def collapse_load(loads: np.ndarray, overlaps: np.ndarray, level: float = 0.9) -> float:
+def collapse_load(loads: np.ndarray, overlaps: np.ndarray, level: float = COLLAPSED) -> float:
     """The first load at which the mean overlap falls below ``level``, interpolated
     linearly between the two loads around it (nan if it never does)."""
     order = np.argsort(loads)

@@ -92,12 +92,18 @@ def rms(a: np.ndarray) -> float:
     return float(math.sqrt(per_point.mean()))
 
 
+def validate(settings: Settings) -> None:
+    """The preset's memories are 2-D."""
+    d = make_patterns(preset_params(settings).patterns).memories.shape[1]
+    if d != 2:
+        raise SettingError(f"preset {settings.preset}: the curl experiment needs 2-D memories, got D = {d}")
+
+
 def run(settings: Settings, backend: Backend) -> Iterator[Update]:
+    validate(settings)
     st = settings
     params = preset_params(st)
     memories_host = make_patterns(params.patterns).memories
-    if memories_host.shape[1] != 2:
-        raise SettingError(f"preset {st.preset}: the curl experiment needs 2-D memories, got D = {memories_host.shape[1]}")
     memories = backend.asarray(memories_host)
     grid = Grid.for_memories(memories_host, resolution=st.resolution)
     pts = grid.points()
@@ -120,4 +126,6 @@ def run(settings: Settings, backend: Backend) -> Iterator[Update]:
                "max_loop": float(np.max(np.abs(loops)))}
         arrays = {**(base if done == 1 else {}), f"curl {name}": curl, f"field {name}": field,
                   f"rotational {name}": rot}
-        yield Update(done, len(fields), [row], arrays=arrays)
+        summary = {f"{name}: rotational share": row["rotational_share"], f"{name}: curl rms": row["curl_rms"],
+                   f"{name}: largest loop integral": row["max_loop"]}
+        yield Update(done, len(fields), [row], arrays=arrays, summary=summary)

@@ -3,7 +3,8 @@
 An experiment is a module of :mod:`engine.experiments` with ``NAME``, ``SUMMARY`` (one
 line), ``COLUMNS`` (its table's columns, in CSV order), a frozen dataclass ``Settings``
 (every field has a default; ``metadata`` holds ``help`` and optionally ``low``, ``high``
-and ``choices``) and ``run(settings, backend)``, a generator of :class:`Update` s: one
+and ``choices``) and optionally ``validate(settings)`` (raises :class:`SettingError` for settings that the
+field checks cannot judge alone), and ``run(settings, backend)``, a generator of :class:`Update` s: one
 per finished item of work (a load, a sigma, a method), each carrying the table rows
 that item produced. :func:`execute` drives it into a :class:`Result`, calling back after
 every update, so that a progress bar or a panel can show rows as they arrive and stop
@@ -121,11 +122,16 @@ def make_settings(module: ModuleType, assignments: list[str]) -> Any:
     settings = module.Settings(**values)
     for name, (f, _) in fields.items():
         _check(name, getattr(settings, name), f.metadata)
-    if "preset" in fields:
-        try:
+    try:
+        if "preset" in fields:
             preset_params(settings)
-        except ParamError as exc:
-            raise SettingError(f"experiment {module.NAME}: {exc}") from None
+        if hasattr(module, "validate"):
+            module.validate(settings)
+    except SettingError:
+        raise
+    except ParamError as exc:
+        known = ", ".join(k for k in fields if k != "overrides")
+        raise SettingError(f"{exc} (the experiment's own settings: {known})") from None
     return settings
 
 
