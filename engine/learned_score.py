@@ -14,7 +14,9 @@ x = x_0 + sigma n (x_0 a training point, log sigma uniform in [log sigma_min, lo
 n ~ N(0, I)), so W = (Phi^T Phi + ridge P I)^(-1) Phi^T T for the P samples: one K x K solve,
 no deep-learning framework. The capacity is K, the number of features: with few features
 the fit cannot resolve every training point, and samples leave the training set
-(generalisation); with many it reproduces them (memorisation).
+(generalisation); with many it reproduces them (memorisation). The least-squares
+estimate has a variance of about K / P times that of the targets, which are noisiest at
+large sigma (x_0 given x is then uncertain): there the fit is rougher than near sigma_min.
 
 The learned score (D_theta(x, sigma) - x) / sigma^2 need not be the gradient of anything:
 each output coordinate has its own weights, so its Jacobian is not symmetric and its curl
