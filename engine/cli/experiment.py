@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(args.name, str(exc))
     from tqdm import tqdm
 
-    bar = tqdm(desc=args.name, unit="item", disable=None, file=sys.stderr, leave=False)
+    bar = tqdm(desc=args.name, unit="item", disable=None, file=sys.stderr)
 
     def advance(result, update) -> None:
         bar.total = update.total
