@@ -5,11 +5,13 @@ automatic grid, :meth:`engine.landscape.Grid.for_memories`, on the plane through
 for D > 2) is the start of one particle, run by each method to its end, with the app's
 own :class:`engine.simulation.Simulation`: an associative memory (``modern``,
 ``tinybrain``, ``ham``, ``hopfield``, ``dense-poly``, ``dense-exp``) until no particle moves
-by more than ``tol`` times the memories' smallest distance in a step (at most ``am_steps``
+by more than 1e-4 times the memories' smallest distance in a step (at most ``am_steps``
 steps), a deterministic sampler (``euler``, ``heun``, ``ddim``, optionally with a schedule:
 ``heun@ve``) through the whole schedule from the grid point as the state at sigma_max. A
-start's basin is the memory its final state lies within ``tol`` times that smallest
-distance of; a final state near no memory is spurious (basin -1). The AM sees one fixed
+start's basin is the memory nearest to its final state when that state is closer to it
+than ``ratio`` times its distance to the second-nearest memory (so an AM's fixed point,
+which finite beta shifts off its memory, still counts); otherwise the end lies between
+memories and is spurious (basin -1). The AM sees one fixed
 landscape; the sampler sees the landscape change under it as sigma falls, and which
 memory a start reaches changes with it.
 """
@@ -40,7 +42,8 @@ class Settings:
     methods: tuple[str, ...] = setting(("modern", "tinybrain", "heun", "ddim@ve"),
                                        "AM models and deterministic samplers (sampler@schedule)")
     resolution: int = setting(48, "grid points per side", low=2)
-    tol: float = setting(0.1, "basin radius as a fraction of the smallest memory distance", low=0.0, high=0.5)
+    ratio: float = setting(1 / 3, "a basin's end is nearer its memory than this times the second-nearest",
+                           low=0.0, high=1.0)
     am_steps: int = setting(400, "at most this many AM steps", low=1)
     overrides: tuple[str, ...] = setting((), "run parameters of the preset (any other key=value)")
 
@@ -56,13 +59,16 @@ def method_params(method: str, params: Params) -> Params:
     return params.replace(model="diffusion", sampler=sampler, eta=0.0, schedule=schedule or params.schedule)
 
 
-def classify(final: np.ndarray, memories: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
+def classify(final: np.ndarray, memories: np.ndarray, ratio: float) -> tuple[np.ndarray, np.ndarray]:
     """(basin, distance) per final state: the nearest memory's index and distance, basin -1
-    where that distance is above ``radius`` (a spurious end)."""
+    where that distance is not below ``ratio`` times the second-nearest memory's (a spurious end)."""
     dist = np.sqrt(((final[:, None, :] - memories[None, :, :]) ** 2).sum(axis=2))
     nearest = dist.argmin(axis=1)
-    closest = dist[np.arange(final.shape[0]), nearest]
-    return np.where(closest <= radius, nearest, -1), closest
+    ranked = np.sort(dist, axis=1)
+    closest = ranked[:, 0]
+    if memories.shape[0] < 2:
+        return nearest, closest
+    return np.where(closest < ratio * ranked[:, 1], nearest, -1), closest
 
 
 def smallest_distance(memories: np.ndarray) -> float:
@@ -103,12 +109,11 @@ def run(settings: Settings, backend: Backend) -> Iterator[Update]:
     grid = Grid.for_memories(memories, plane, resolution=settings.resolution)
     uv = grid.points()
     start = plane.origin + uv @ plane.basis
-    radius = settings.tol * smallest_distance(memories)
     h, w = grid.shape
     base = {"grid_x": grid.xs, "grid_y": grid.ys, "memories_uv": plane.project(memories)}
     for done, (method, p) in enumerate(runs, start=1):
-        final = final_states(p, start, backend, settings.am_steps, 1e-3 * radius)
-        basin, dist = classify(final, memories, radius)
+        final = final_states(p, start, backend, settings.am_steps, 1e-4 * smallest_distance(memories))
+        basin, dist = classify(final, memories, settings.ratio)
         rows = [{"method": method, "u": float(a), "v": float(b), "basin": int(k), "distance": float(r)}
                 for (a, b), k, r in zip(uv, basin, dist)]
         arrays = {**(base if done == 1 else {}), f"basin {method}": basin.reshape(h, w)}

@@ -37,7 +37,7 @@ COLUMNS = ("score", "M", "capacity", "memorized_fraction", "generalized_fraction
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
-    counts: tuple[int, ...] = setting((2, 8, 32, 128, 512), "numbers of training points M", low=2)
+    counts: tuple[int, ...] = setting((2, 4, 16, 64, 256), "numbers of training points M", low=2)
     capacities: tuple[int, ...] = setting((256, 1024), "learned-score capacities (random features)", low=1)
     bandwidth: float = setting(6.0, "learned score: feature frequency scale", low=1e-6)
     fit_samples: int = setting(8192, "learned score: noisy training samples", low=1)
@@ -45,7 +45,7 @@ class Settings:
     steps: int = setting(40, "schedule steps", low=2)
     sigma_min: float = setting(0.002, "smallest positive noise level", low=1e-6)
     sigma_max: float = setting(2.0, "largest noise level", low=1e-6)
-    particles: int = setting(500, "samples per point", low=1)
+    particles: int = setting(300, "samples per point", low=1)
     ratio: float = setting(1 / 3, "memorised: distance to the nearest point below this times the second-nearest",
                            low=0.0, high=1.0)
     ring_tol: float = setting(0.05, "spurious: farther than this from the circle and not memorised", low=0.0)

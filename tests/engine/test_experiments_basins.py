@@ -32,9 +32,9 @@ def test_a_weak_am_ends_between_memories_and_that_is_spurious(backend):
     np.testing.assert_allclose(result.column("distance"), 1.0, atol=1e-3)
 
 
-def test_classify_marks_far_ends_spurious():
+def test_classify_marks_ends_between_memories_spurious():
     memories = np.array([[0.0, 0.0], [2.0, 0.0]])
-    basin, dist = basins.classify(np.array([[0.05, 0.0], [1.0, 0.0], [2.0, 0.1]]), memories, 0.2)
-    np.testing.assert_array_equal(basin, [0, -1, 1])
-    np.testing.assert_allclose(dist, [0.05, 1.0, 0.1])
+    basin, dist = basins.classify(np.array([[0.45, 0.0], [1.0, 0.0], [0.55, 0.0], [2.0, 0.1]]), memories, 1 / 3)
+    np.testing.assert_array_equal(basin, [0, -1, -1, 1])  # 0.45 < 1.55 / 3, but 0.55 > 1.45 / 3
+    np.testing.assert_allclose(dist, [0.45, 1.0, 0.55, 0.1])
     assert basins.smallest_distance(np.array([[0.0, 0.0], [3.0, 4.0], [0.0, 1.0]])) == 1.0
