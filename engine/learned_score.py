@@ -39,7 +39,7 @@ class FitSettings:
 
     capacity: int = 256  #: K, the number of random features
     bandwidth: float = 6.0  #: standard deviation of the feature frequencies omega
-    samples: int = 16384  #: noisy training samples P (each training point used equally often)
+    samples: int = 8192  #: noisy training samples P (each training point used equally often)
     ridge: float = 1e-6  #: ridge penalty per sample
     sigma_min: float = 0.002
     sigma_max: float = 2.0

@@ -3,6 +3,7 @@ import csv
 import fcntl
 import os
 import pty
+import signal
 import struct
 import subprocess
 import sys
@@ -72,17 +73,17 @@ def test_without_out_the_table_goes_to_stdout_after_the_summary():
     assert lines[2] == "variant,step,sigma,beta,dt,gap_mean,gap_max,update_ratio" and len(lines) == 3 + 12
 
 
-def test_a_terminal_gets_a_progress_bar(tmp_path):
-    """tqdm draws on stderr when it is a terminal (a pseudo-terminal here) and not otherwise."""
+def on_a_terminal(args, until=None):
+    """Run ``experiment ARGS`` with stderr on a 100-column pseudo-terminal; return (exit code,
+    what it drew there). With ``until``, send SIGINT once that text has appeared."""
     main_fd, child_fd = pty.openpty()
-    fcntl.ioctl(child_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a 100-column terminal
+    fcntl.ioctl(child_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    output = b""
     try:
-        proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "experiment", "collapse", *sets("collapse"),
-                                 "--backend", "numpy", "--out", str(tmp_path / "c.csv")],
+        proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "experiment", *map(str, args)],
                                 cwd=ROOT, stdout=subprocess.DEVNULL, stderr=child_fd)
         os.close(child_fd)
         child_fd = None
-        output = b""
         while True:
             try:
                 chunk = os.read(main_fd, 4096)
@@ -91,15 +92,34 @@ def test_a_terminal_gets_a_progress_bar(tmp_path):
             if not chunk:
                 break
             output += chunk
-        assert proc.wait(timeout=240) == 0
+            if until is not None and until in output.decode(errors="replace"):
+                proc.send_signal(signal.SIGINT)
+                until = None
+        code = proc.wait(timeout=240)
     finally:
         os.close(main_fd)
         if child_fd is not None:
             os.close(child_fd)
-    text = output.decode(errors="replace")
+    return code, output.decode(errors="replace")
+
+
+def test_a_terminal_gets_a_progress_bar(tmp_path):
+    """tqdm draws on stderr when it is a terminal (a pseudo-terminal here) and not otherwise."""
+    code, text = on_a_terminal(["collapse", *sets("collapse"), "--backend", "numpy", "--out", tmp_path / "c.csv"])
+    assert code == 0
     assert "collapse: 100%" in text and "6/6" in text  # 2 dimensions x 1 count x 3 sigmas
     piped = memscape("collapse", *sets("collapse"), "--backend", "numpy", "--out", tmp_path / "d.csv")
     assert piped.returncode == 0 and piped.stderr == ""
+
+
+def test_ctrl_c_stops_the_run_and_writes_nothing(tmp_path):
+    """SIGINT once the bar shows the run has started: exit 130, no CSV, the old file kept."""
+    out = tmp_path / "big.csv"
+    out.write_text("an old table\n")
+    code, text = on_a_terminal(["capacity", "--set", "dims=400", "--set", "starts=400", "--backend", "numpy",
+                                "--out", out], until="capacity: ")
+    assert code == 130 and "interrupted; nothing written" in text
+    assert [p.name for p in tmp_path.iterdir()] == ["big.csv"] and out.read_text() == "an old table\n"
 
 
 @pytest.mark.parametrize("args, needle", [

@@ -66,15 +66,10 @@ def run(args: argparse.Namespace) -> int:
         return _fail(args.name, str(exc))
     from tqdm import tqdm
 
-    bar = tqdm(desc=args.name, unit="item", disable=None, file=sys.stderr)
-
-    def advance(result, update) -> None:
-        bar.total = update.total
-        bar.update(update.done - bar.n)
-
     try:
+        bar = tqdm(desc=args.name, unit="item", disable=None, file=sys.stderr)
         try:
-            result = execute(module, settings, backend, on_update=advance)
+            result = execute(module, settings, backend, on_update=lambda r, u: _advance(bar, u))
         finally:
             bar.close()
         for key, value in result.summary.items():
@@ -97,6 +92,11 @@ def run(args: argparse.Namespace) -> int:
     except (ParamError, ValueError, OSError) as exc:
         return _fail(args.name, str(exc))
     return 0
+
+
+def _advance(bar, update) -> None:
+    bar.total = update.total
+    bar.update(update.done - bar.n)
 
 
 def _fail(name: str, message: str) -> int:
