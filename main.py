@@ -42,7 +42,7 @@ COMMANDS = {
     "simulate": ("memscape.engine.cli.simulate", "run a simulation headless and write its trajectory (.npz)"),
     "presets": ("memscape.engine.cli.presets", "list the built-in presets"),
     "export": ("memscape.gui.export.cli", "render a trajectory video (mp4, gif) without a window"),
-    "experiment": ("memscape.engine.cli.experiment", "run one of the experiments that reproduce the field's results"),
+    "experiment": ("memscape.gui.experiments.cli", "run one of the experiments that reproduce the field's results"),
     "bench": ("memscape.engine.bench", "print speed figures for the hot kernels and the GUI frame rate"),
 }
 

@@ -152,3 +152,31 @@ def test_help_lists_every_experiment_and_its_settings():
     for name in SMALL:
         assert f"  {name}: " in r.stdout
     assert "loads=0.05,0.1" in r.stdout and "any other KEY=VALUE" in r.stdout
+
+
+def test_the_command_runs_without_qt_and_only_plots_need_it(tmp_path):
+    """With Qt, pyqtgraph and OpenGL impossible to import, a CSV run works and --plot fails
+    with one line (test_layering's blocker)."""
+    from test_layering import QT_GL, run_blocked
+
+    code = f"import sys; sys.path.insert(0, {str(ROOT)!r}); import main; sys.exit(main.main(sys.argv[1:]))"
+    out = tmp_path / "t.csv"
+    r = run_blocked(QT_GL, code, "experiment", "temperature", *sets("temperature"), "--backend", "numpy", "--out",
+                    str(out))
+    assert r.returncode == 0, r.stderr
+    assert out.read_text().startswith("variant,step,sigma")
+    r = run_blocked(QT_GL, code, "experiment", "temperature", "--plot", str(tmp_path / "t.png"))
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "--plot needs PyQt6" in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
+
+
+def test_the_engine_entry_point_alone_cannot_plot(tmp_path, capsys):
+    import argparse
+
+    from memscape.engine.cli import experiment
+
+    parser = argparse.ArgumentParser()
+    experiment.add_arguments(parser)
+    args = parser.parse_args(["temperature", "--plot", str(tmp_path / "t.png")])
+    assert experiment.run(args) == 2
+    assert "no drawing code" in capsys.readouterr().err and not list(tmp_path.iterdir())

@@ -4,8 +4,9 @@
 
 A progress bar goes to stderr when it is a terminal (tqdm), the summary figures to stdout;
 the table is written atomically as CSV to ``--out`` (or printed when neither --out nor
---plot is given), and ``--plot`` draws the experiment's figure with the app's own drawing
-function (:mod:`gui.experiments`) on Qt's offscreen platform: Qt is imported only then.
+--plot is given). ``--plot`` draws the figure with a ``render(result, path)`` that the caller
+passes to :func:`run`: the engine never imports the GUI, so main.py registers
+:mod:`gui.experiments.cli`, which passes the app's drawing code (Qt is imported only then).
 Bad arguments and settings are one line on stderr and exit code 2, checked before the
 experiment runs; an interrupted run (Ctrl-C) exits 130. Nothing is left behind in either
 case, and an existing file is kept.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any, Callable
 
 from memscape.engine.atomic_files import TargetError, check_target
 from memscape.engine.backend import BackendError, get_backend
@@ -52,9 +54,12 @@ def _describe(module) -> str:
     return "\n".join(lines)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, render: Callable[[Any, str], None] | None = None) -> int:
+    """Run the experiment named by ``args``; ``render(result, path)`` draws ``--plot``."""
     module = EXPERIMENTS[args.name]
     try:
+        if args.plot is not None and render is None:
+            raise ValueError("--plot: this entry point has no drawing code; run python main.py experiment")
         settings = make_settings(module, args.overrides)
         for path in (args.out, args.plot):
             if path is not None:
@@ -78,9 +83,7 @@ def run(args: argparse.Namespace) -> int:
             write_csv(args.out, result)
             print(f"wrote {args.out}: {len(result.rows)} rows ({', '.join(result.columns)})")
         if args.plot is not None:
-            from memscape.gui.experiments.render import render_png  # Qt is imported only here
-
-            render_png(result, args.plot)
+            render(result, args.plot)
             print(f"wrote {args.plot}")
         if args.out is None and args.plot is None:
             sys.stdout.write(csv_text(result))

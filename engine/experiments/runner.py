@@ -140,11 +140,6 @@ def preset_params(settings: Any) -> Params:
     return load_preset(settings.preset).with_overrides(list(settings.overrides))
 
 
-def settings_dict(settings: Any) -> dict[str, Any]:
-    """A Settings as plain values (tuples as lists), for the CSV's companion line and the panel."""
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(settings).items()}
-
-
 def _parse(key: str, text: str, kind: Any) -> Any:
     origin = typing.get_origin(kind)
     if origin is tuple:
