@@ -6,17 +6,7 @@ from memscape.engine.backend import get_backend
 from memscape.engine.experiments import EXPERIMENTS
 from memscape.engine.experiments.runner import Result, execute, make_settings
 from memscape.gui.experiments.plots import DRAW
-
-SMALL = {
-    "capacity": ["models=hopfield,modern", "dims=16", "loads=0.1,0.5", "starts=4"],
-    "basins": ["resolution=5", "methods=modern,heun"],
-    "collapse": ["dims=2", "counts=20", "ratios=0.5,1", "samples=10"],
-    "speciation": ["steps=16", "trajectories=8", "every=4"],
-    "memorization": ["counts=4", "capacities=16", "fit_samples=128", "particles=8", "steps=6"],
-    "curl": ["resolution=8", "capacity=16", "fit_samples=128"],
-    "temperature": ["steps=4", "particles=5"],
-    "lyapunov": ["methods=heun,modern", "particles=6", "steps=5"],
-}
+from test_cli_experiment import SMALL  # the small settings the command's tests run
 
 
 def test_one_plot_draws_every_experiment_empty_partial_and_whole(qtbot):
