@@ -132,6 +132,11 @@ class Params:
     # stored patterns: the preset's [patterns] table, e.g. {"kind": "ring", "count": 8}
     patterns: dict[str, Any] = dataclasses.field(default_factory=lambda: {"kind": "two-wells"})
 
+    # the score that drives diffusion: the memories' exact one, or a learned fit of limited capacity
+    score: str = dataclasses.field(default="exact", metadata=_choice(("exact", "learned")))
+    capacity: int = dataclasses.field(default=256, metadata=_range(1, 100_000))
+    """Random features of the learned score (engine.learned_score); used when score is "learned"."""
+
     def __post_init__(self) -> None:
         self.validate()
 

@@ -35,7 +35,7 @@ from typing import Any, Callable
 import numpy as np
 
 from memscape.engine import kernels as direct_kernels
-from memscape.engine import schedules
+from memscape.engine import learned_score, schedules
 from memscape.engine.backend import Backend, Rng, get_backend, namespace, to_host
 from memscape.engine.energies import empirical
 from memscape.engine.energies.empirical import gaussian_energy
@@ -91,6 +91,10 @@ class Simulation:
             self.model = None
             self._sampler = SAMPLERS[params.sampler]
             self._denoise, self._energy, self._energy_and_grad = _exact_diffusion(self.patterns, self.memories, self.backend)
+            if params.score == "learned":  # the particles follow the fit; energies and maps stay the data's exact ones
+                self._denoise = learned_score.fit(self.memories, learned_score.FitSettings(
+                    capacity=params.capacity, sigma_min=params.sigma_min, sigma_max=params.sigma_max,
+                    seed=params.seed), self.backend).denoise
         else:
             self.model = build_model(params, self.memories, Rng(self.backend, self._seeds[1]))
             self._nats = nats_affine(params, self.memories_host)
