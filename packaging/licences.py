@@ -37,7 +37,7 @@ from pathlib import Path
 #: distribution's own licence files cover it.
 VENDORED = {
     "av": {"av.libs": [
-        (r"libav(codec|device|filter|format|util)-|libsw(resample|scale)-", "FFmpeg", "libavcodec59"),
+        (r"libav(codec|device|filter|format|util)-|libsw(resample|scale)-|libpostproc-", "FFmpeg", "libavcodec59"),
         (r"libx264-", "x264", "libx264-164"),
         (r"libx265-", "x265", "libx265-199"),
         (r"libvpx-", "libvpx", "libvpx7"),
@@ -56,6 +56,14 @@ VENDORED = {
         (r"libdrm-", "libdrm", "libdrm2"),
         (r"libxcb-", "libxcb", "libxcb1"),
         (r"libXau-", "libXau", "libxau6"),
+        # in older PyAV wheels (14.x)
+        (r"libaom-", "libaom", "libaom3"),
+        (r"liblzma-", "XZ Utils", "liblzma5"),
+        (r"libogg-", "libogg", "libogg0"),
+        (r"libvorbis-|libvorbisenc-", "libvorbis", "libvorbis0a"),
+        (r"libspeex-", "Speex", "libspeex1"),
+        (r"libtwolame-", "TwoLAME", "libtwolame0"),
+        (r"libxml2-", "libxml2", "libxml2"),
     ]},
     "numpy": {"numpy.libs": [
         (r"libscipy_openblas|libgfortran|libquadmath", None, None),  # in numpy's own LICENSE.txt
