@@ -297,3 +297,26 @@ def test_the_smoke_test_reads_an_npz_shape_without_numpy(tmp_path):
     np.savez(tmp_path / "run.npz", positions=np.zeros((13, 40, 2), np.float32), energy=np.zeros(3))
     assert smoke._npy_shape(tmp_path / "run.npz", "positions.npy") == (13, 40, 2)
     assert smoke._npy_shape(tmp_path / "run.npz", "energy.npy") == (3,)
+
+
+# --- where Xvfb is missing -------------------------------------------------------------------
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Xvfb is the Linux test display")
+@pytest.mark.parametrize("ci", [False, True])
+def test_without_xvfb_the_display_tests_skip_except_on_ci(tmp_path, ci):
+    """tests/conftest.py: with no Xvfb and no display, a test needing one is skipped with the
+    reason and the engine tests run; on Linux CI the run stops with pytest-xvfb's error."""
+    environ = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "CI")}
+    environ["PATH"] = str(tmp_path)  # no Xvfb on it (the interpreter is run by its full path)
+    if ci:
+        environ["CI"] = "true"
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-ra",
+                           "tests/test_main_smoke.py::test_the_app_opens_on_its_default_preset_and_quits_by_itself",
+                           "tests/engine/test_backend_auto.py"], cwd=ROOT, env=environ,
+                          capture_output=True, text=True, timeout=300)
+    if ci:
+        assert done.returncode == 4 and "xvfb backend xvfb requested but not installed" in done.stderr
+    else:
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "needs a display: install Xvfb" in done.stdout
+        assert re.search(r"\b\d+ passed, 1 skipped\b", done.stdout), done.stdout
