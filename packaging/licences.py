@@ -16,7 +16,7 @@ build machine) finds who each file came from and copies that one's licence texts
 
 Debian's copyright files and licences are read on a Debian build machine (``apt-get
 download`` fetches those of packages not installed, with no root). Elsewhere (macOS,
-Windows) those texts are not collected: README.txt then says which are missing.
+Windows) those texts are not collected: README.txt then says so.
 ``dest/README.txt`` lists every component, its version and licence, and where its text is.
 """
 from __future__ import annotations
@@ -151,6 +151,10 @@ def write(dest: Path, sources: list[str]) -> None:
         common = dest / "common-licenses"
         shutil.copytree("/usr/share/common-licenses", common, symlinks=False)
         lines.append("common-licenses/: the licences Debian's copyright files name (GPL-2, LGPL-2.1, ...)")
+    if not sys.platform.startswith("linux"):
+        lines.append("")
+        lines.append("The libraries that wheels carry without their licences (FFmpeg, x264 and the other "
+                     "codecs in PyAV, Qt's ICU) are listed with their texts only in a bundle built on Linux.")
     if debian.missing:
         lines.append("")
         lines.append("Texts not collected here: " + ", ".join(sorted(debian.missing)))
@@ -168,7 +172,10 @@ def _file_owners() -> dict[Path, metadata.Distribution]:
 
 def _vendored(dist_name: str, path: Path) -> tuple[str | None, str | None] | None:
     """(component, Debian package) of a file in one of VENDORED's folders, None elsewhere;
-    LicenceError for a library there that VENDORED does not list."""
+    LicenceError for a library there that VENDORED does not list. Linux wheels only (the
+    folders and names are auditwheel's; macOS and Windows wheels name them otherwise)."""
+    if not sys.platform.startswith("linux"):
+        return None
     for folder, patterns in VENDORED.get(dist_name, {}).items():
         if f"/{folder}/" not in path.as_posix():
             continue
