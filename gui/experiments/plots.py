@@ -27,6 +27,29 @@ def series_pen(k: int, count: int, dashed: bool = False) -> Any:
     return pen
 
 
+class SparseLogAxis(pg.AxisItem):
+    """An axis that, on a log scale, writes only 1, 2 and 5 times a power of ten: when a plot
+    spans a few decades pyqtgraph labels every 2..9 of each, and they run into each other."""
+
+    def tickStrings(self, values, scale, spacing):
+        strings = super().tickStrings(values, scale, spacing)
+        if not self.logMode:
+            return strings
+        mantissa = [round(10.0 ** (v - np.floor(v)), 6) for v in values]
+        return [text if m in (1.0, 2.0, 5.0, 10.0) else "" for m, text in zip(mantissa, strings)]
+
+
+def _log_axes(plot: pg.PlotItem, x: bool, y: bool) -> None:
+    """Log scale on the chosen axes, sparsely labelled (:class:`SparseLogAxis`)."""
+    for name in ("bottom", "left"):
+        old = plot.getAxis(name)
+        if not isinstance(old, SparseLogAxis):
+            label = old.labelText
+            plot.setAxisItems({name: SparseLogAxis(name)})
+            plot.setLabel(name, label)
+    plot.setLogMode(x=x, y=y)
+
+
 def _start(plot: pg.PlotItem, title: str, x: str, y: str, legend: tuple[int, int] | None = (10, 10)) -> None:
     """Clear ``plot`` for a new figure; ``legend`` is the legend's offset (negative: from the
     right or bottom edge), None for none."""
@@ -66,7 +89,7 @@ def _groups(result: Any, *keys: str) -> list[tuple[tuple, list[dict]]]:
 def draw_capacity(plot: pg.PlotItem, result: Any) -> None:
     _start(plot, "capacity: retrieval overlap from corrupted patterns", "load M / D", "mean final overlap",
            legend=(10, -10))
-    plot.setLogMode(x=True, y=False)
+    _log_axes(plot, x=True, y=False)
     models = list(dict.fromkeys(row["model"] for row in result.rows))
     dims = sorted({row["D"] for row in result.rows})
     for (model, d), rows in _groups(result, "model", "D"):
@@ -79,7 +102,7 @@ def draw_capacity(plot: pg.PlotItem, result: Any) -> None:
 def draw_collapse(plot: pg.PlotItem, result: Any) -> None:
     _start(plot, "collapse: posterior weight of the training point a noisy sample came from",
            "sigma / sigma_C", "mean source weight", legend=(10, -10))
-    plot.setLogMode(x=True, y=False)
+    _log_axes(plot, x=True, y=False)
     pairs = _groups(result, "D", "M")
     dims = sorted({d for (d, _), _ in pairs})
     counts = sorted({m for (_, m), _ in pairs})
@@ -94,7 +117,7 @@ def draw_collapse(plot: pg.PlotItem, result: Any) -> None:
 def draw_speciation(plot: pg.PlotItem, result: Any) -> None:
     _start(plot, "speciation: copies branched at sigma that end on the same memory", "branch sigma", "p_same",
            legend=(10, -10))
-    plot.setLogMode(x=True, y=False)
+    _log_axes(plot, x=True, y=False)
     if not result.rows:
         return
     sigma = result.column("sigma")
@@ -110,7 +133,7 @@ def draw_speciation(plot: pg.PlotItem, result: Any) -> None:
 def draw_memorization(plot: pg.PlotItem, result: Any) -> None:
     _start(plot, "memorization: exact score against learned scores of limited capacity",
            "training points M", "share of samples", legend=(-10, 10))
-    plot.setLogMode(x=True, y=False)
+    _log_axes(plot, x=True, y=False)
     series = _groups(result, "score", "capacity")
     for k, ((score, capacity), rows) in enumerate(series):
         name = "exact" if score == "exact" else f"learned, {capacity} features"
@@ -125,7 +148,7 @@ def draw_memorization(plot: pg.PlotItem, result: Any) -> None:
 def draw_temperature(plot: pg.PlotItem, result: Any) -> None:
     _start(plot, "temperature: Modern Hopfield with beta = 1/sigma^2 beside the sampler",
            "step", "largest distance between the two runs' particles", legend=(10, -10))
-    plot.setLogMode(x=False, y=True)
+    _log_axes(plot, x=False, y=True)
     variants = _groups(result, "variant")
     floor = 1e-17  # a gap of exactly 0 has no logarithm
     for k, ((variant,), rows) in enumerate(variants):
@@ -161,7 +184,7 @@ def _memories(plot: pg.PlotItem, uv: np.ndarray, offset: float) -> None:
 
 def draw_basins(plot: pg.PlotItem, result: Any) -> None:
     _start(plot, "basins: the memory each start reaches (grey: spurious end)", "", "v", legend=None)
-    plot.setLogMode(False, False)
+    _log_axes(plot, x=False, y=False)
     plot.setAspectLocked(True)
     maps = [(k.removeprefix("basin "), v) for k, v in result.arrays.items() if k.startswith("basin ")]
     if not maps:
@@ -178,7 +201,7 @@ def draw_basins(plot: pg.PlotItem, result: Any) -> None:
 
 def draw_curl(plot: pg.PlotItem, result: Any) -> None:
     _start(plot, "curl: loop integral per area of the score field (same colour scale)", "", "v", legend=None)
-    plot.setLogMode(False, False)
+    _log_axes(plot, x=False, y=False)
     plot.setAspectLocked(True)
     fields = [row["field"] for row in result.rows]
     if not fields:
@@ -197,7 +220,7 @@ def draw_curl(plot: pg.PlotItem, result: Any) -> None:
 def draw_lyapunov(plot: pg.PlotItem, result: Any) -> None:
     _start(plot, "lyapunov: starts whose fixed-function energy ever rose (red), and where it first rose (x)",
            "", "v", legend=None)
-    plot.setLogMode(False, False)
+    _log_axes(plot, x=False, y=False)
     plot.setAspectLocked(True)
     methods = _groups(result, "method")
     if not methods:
