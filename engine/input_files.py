@@ -141,7 +141,7 @@ def read_npy_header(fh: BinaryIO, name: str) -> NpyHeader:
                              f"(1.0 and 2.0 are)")
     except InputError:
         raise
-    except (ValueError, SyntaxError, TypeError, EOFError, OverflowError, MemoryError, RecursionError) as exc:
+    except Exception as exc:  # NumPy's header parser raises ValueError, SyntaxError, tokenize's TokenError...
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"{name}: not a .npy array file ({first})") from None
     if any(not isinstance(n, int) or n < 0 for n in shape):

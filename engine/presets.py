@@ -129,8 +129,9 @@ def checked_params(table: dict[str, Any], source: str) -> Params:
     try:
         check_patterns(params.patterns, f"{source}: patterns")
         make_patterns(params.patterns)
-    except ParamError:
-        raise
+    except ParamError as exc:
+        message = str(exc)
+        raise ParamError(message if message.startswith(source) else f"{source}: {message}") from None
     except (ValueError, TypeError) as exc:  # a generator's NumPy conversion of a list option
         raise ParamError(f"{source}: patterns: {str(exc).splitlines()[0]}") from None
     return params
