@@ -102,6 +102,7 @@ def load_init(path: str, params: Params, explicit_particles: bool) -> tuple[np.n
 
 def run(args: argparse.Namespace) -> int:
     from memscape.engine import limits
+    from memscape.engine.interrupts import deferred_signals
     from memscape.engine.simulation import DivergenceError, run as run_simulation
     from memscape.engine.trajectory_io import save_npz
 
@@ -118,8 +119,10 @@ def run(args: argparse.Namespace) -> int:
                               folder=out.parent if str(out.parent) else ".")
         note = f" ({backend.note})" if backend.note else ""
         print(f"backend: {backend.device}{note}", flush=True)
-        with np.errstate(all="ignore"):  # overflow is reported as a DivergenceError instead
-            arrays = run_simulation(params, backend, init)
+        # a signal ends the run between two steps (engine.interrupts); overflow is reported
+        # as a DivergenceError instead of a warning
+        with deferred_signals() as guard, np.errstate(all="ignore"):
+            arrays = run_simulation(params, backend, init, callback=lambda frame: guard.check())
         save_npz(out, arrays)
     except DivergenceError as exc:
         return _fail(f"the simulation diverged at {exc}")
