@@ -18,6 +18,7 @@ import contextlib
 import dataclasses
 import os
 import stat
+import warnings
 from typing import BinaryIO, Callable, Iterator
 
 import numpy as np
@@ -132,13 +133,13 @@ def read_npy_header(fh: BinaryIO, name: str) -> NpyHeader:
     fmt = np.lib.format
     try:
         version = fmt.read_magic(fh)
-        if version == (1, 0):
-            shape, fortran, dtype = fmt.read_array_header_1_0(fh)
-        elif version == (2, 0):
-            shape, fortran, dtype = fmt.read_array_header_2_0(fh)
-        else:
+        if version not in ((1, 0), (2, 0)):
             raise InputError(f"{name}: .npy format version {version[0]}.{version[1]} is not supported "
                              f"(1.0 and 2.0 are)")
+        read_header = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+        with warnings.catch_warnings():  # a damaged header's escapes warn as Python source would
+            warnings.simplefilter("ignore")
+            shape, fortran, dtype = read_header(fh)
     except InputError:
         raise
     except Exception as exc:  # NumPy's header parser raises ValueError, SyntaxError, tokenize's TokenError...

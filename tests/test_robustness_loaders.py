@@ -2,14 +2,12 @@
 and random bytes are read or refused in one line naming the file (issue 14)."""
 import json
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 from memscape.engine.params import Params
 from memscape.gui.session import Session, SessionError, read_session, write_session
 from memscape.gui.settings import Settings
-from tests.engine.test_fuzz_loaders import damaged
-
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+from tests.engine.test_fuzz_loaders import FUZZ, damaged
 
 
 def _session_bytes(tmp_path) -> bytes:

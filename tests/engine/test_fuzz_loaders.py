@@ -1,6 +1,7 @@
 """Fuzzing the engine's loaders: a preset file and an --init array of truncated, mutated or
 random bytes are loaded or refused in one line naming the file, never anything else (issue 14)."""
 import io
+import os
 
 import numpy as np
 import pytest
@@ -9,9 +10,14 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from memscape.engine.input_files import InputError, load_real_matrix
 from memscape.engine.params import ParamError
 from memscape.engine.presets import PRESET_DIR, PresetError, list_presets, open_preset
+from memscape.engine.trajectory_io import load_npz
 
 BUILTINS = [(PRESET_DIR / f"{name}.toml").read_bytes() for name, _ in list_presets()]
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+#: 150 examples a test, always the same ones (a CI run cannot fail by chance); the robustness
+#: battery sets MEMSCAPE_FUZZ_EXAMPLES for many more, drawn afresh each run
+EXAMPLES = os.environ.get("MEMSCAPE_FUZZ_EXAMPLES")
+FUZZ = settings(max_examples=int(EXAMPLES or 150), derandomize=EXAMPLES is None, deadline=None,
+                database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def _npy(array: np.ndarray) -> bytes:
@@ -20,6 +26,13 @@ def _npy(array: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+def _npz(**arrays) -> bytes:
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+NPZS = [_npz(positions=np.zeros((3, 4, 2)), energy=np.ones((3, 4)), params=np.asarray('{"a": 1}'))]
 NPYS = [_npy(np.arange(12.0).reshape(6, 2)), _npy(np.ones((3, 4), np.float32)), _npy(np.zeros((2, 2), np.int8))]
 
 
@@ -81,3 +94,16 @@ def test_every_prefix_of_an_npy_file_is_refused(tmp_path, original):
         path.write_bytes(original[:cut])
         with pytest.raises(InputError):
             load_real_matrix(path)
+
+
+@FUZZ
+@given(data=damaged(NPZS))
+def test_trajectories_of_any_bytes_load_or_are_refused_in_one_line(tmp_path, data):
+    path = tmp_path / "fuzzed.npz"
+    path.write_bytes(data)
+    try:
+        arrays = load_npz(path)
+    except OSError as exc:
+        _one_line_naming(exc, str(path))
+        return
+    assert all(isinstance(a, np.ndarray) and a.dtype != object for a in arrays.values())
