@@ -133,3 +133,57 @@ def test_a_preset_file_that_relies_on_defaults_says_so(tmp_path):
     notes = r.stderr.strip().splitlines()
     assert len(notes) == 2 and all(n.startswith("memscape: note: ring.toml: ") for n in notes)
     assert "'steps = 4' has no newline" in notes[1] and "4 steps of 3 particles" in r.stdout
+
+
+EXPORT = [
+    (["--orbit", "nan"], "--orbit: 'nan': expected a finite number"),
+    (["--orbit", "inf"], "--orbit: 'inf': expected a finite number"),
+    (["--seconds", "1e12"], "frames; the limit is 216,000"),
+    (["--seconds", "1e400"], "--seconds"),
+    (["--size", "4K", "--seconds", "3600"], "pixels; the limit is"),
+    (["--set", "particles=10000000", "--set", "steps=1000"], "of memory"),
+    (["--set", "beta=inf"], "beta: expected a finite number"),
+    (["--set", "rho=0.001"], "rho: 0.001 is too small"),
+    (["--preset", "@deep"], "nested too deeply"),
+    (["--preset", "@tomlfifo"], "FIFO"),
+]
+
+
+def _export_in_process(argv) -> int:
+    import main
+
+    try:
+        return main.main(["export", *argv])
+    except SystemExit as exc:  # argparse's usage errors
+        return exc.code
+
+
+@pytest.mark.parametrize("args, needle", EXPORT, ids=[" ".join(a) for a, _ in EXPORT])
+def test_export_refuses_in_one_line_before_any_work(tmp_path, capsys, args, needle):
+    inputs = _inputs(tmp_path / "in")
+    args = [str(inputs[a[1:]]) if a.startswith("@") else a for a in args]
+    out = tmp_path / "clip.mp4"
+    out.write_bytes(OLD)
+    code = _export_in_process(["--out", str(out), "--backend", "numpy", *args])
+    captured = capsys.readouterr()
+    errors = [line for line in captured.err.splitlines() if "error" in line]
+    assert code == 2 and len(errors) == 1 and needle in errors[0], captured.err
+    assert "Traceback" not in captured.err and out.read_bytes() == OLD
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "in"]
+
+
+@pytest.mark.parametrize("target, needle", [
+    ("in/folder.mp4", "it is a folder"),
+    ("in/link.mp4", "symbolic link"),
+    ("/dev/null", "not a folder"),
+    ("missing/clip.mp4", "does not exist"),
+])
+def test_export_refuses_outputs_that_are_not_new_or_regular_files(tmp_path, capsys, target, needle):
+    _inputs(tmp_path / "in")
+    (tmp_path / "in" / "folder.mp4").mkdir()
+    (tmp_path / "in" / "link.mp4").symlink_to(tmp_path / "elsewhere.mp4")
+    code = _export_in_process(["--out", str(tmp_path / target), "--size", "64x48", "--seconds", "0.2",
+                               "--backend", "numpy"])
+    err = capsys.readouterr().err
+    assert code == 2 and needle in err and err.count("error:") == 1, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]

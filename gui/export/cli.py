@@ -99,8 +99,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class ProgressLine:
     """A one-line terminal progress bar on stderr, redrawn with a carriage return."""
 
-    def __init__(self, stream=sys.stderr, width: int = 30):
-        self.stream, self.width, self._last = stream, width, None
+    def __init__(self, stream=None, width: int = 30):
+        self.stream, self.width, self._last = stream or sys.stderr, width, None
 
     def update(self, phase: str, done: int, total: int) -> None:
         filled = self.width * done // max(total, 1)
@@ -305,6 +305,8 @@ def _export(out: str, params, fmt: str, settings: RenderSettings, force: bool = 
             return _fail(f"the simulation diverged at {exc}", EXIT_FAILED, bar)
         except (ExportError, BackendError, RuntimeError) as exc:
             return _fail(str(exc), EXIT_FAILED, bar)
+        except MemoryError:
+            return _fail("this export ran out of memory; use fewer steps, particles or frames", EXIT_FAILED, bar)
         finally:
             bar.finish()
     return 0
