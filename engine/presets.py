@@ -142,14 +142,15 @@ def _notes(path: Path, name: str, text: str, keys: tuple[str, ...], params: Para
     notes = []
     last = text.rstrip("\n").rsplit("\n", 1)[-1].strip()
     cut = bool(text) and not text.endswith("\n") and "=" in last and not last.startswith(("#", "["))
-    builtin = PRESET_DIR / f"{name}.toml"
-    if _same_file(path, builtin):
+    builtins = {p.stem: p for p in PRESET_DIR.glob("*.toml")}
+    builtin = builtins.get(name)
+    if builtin is not None and _same_file(path, builtin):
         missing = [k for k in _all_keys(params) if k not in keys]
         if missing or cut:
             why = f"it does not set {_listed(missing)}" if missing else f"its last line {last!r} has no newline"
             raise PresetError(f"{path}: the built-in preset is damaged: {why}; reinstall Memscape")
         return ()
-    if builtin.is_file():
+    if builtin is not None:
         try:
             reference = _parse(builtin)[0]
         except PresetError:
@@ -165,7 +166,8 @@ def _notes(path: Path, name: str, text: str, keys: tuple[str, ...], params: Para
     else:
         unset = [k for k in _all_keys(params) if k.startswith("params.") and k not in keys]
         if unset:
-            notes.append(f"{path}: sets {len(keys)} keys; {len(unset)} parameters take their defaults "
+            notes.append(f"{path}: sets {len(keys)} key{'s' if len(keys) != 1 else ''}; {len(unset)} "
+                         f"parameter{'s take their defaults' if len(unset) != 1 else ' takes its default'} "
                          f"({_listed(unset)})")
     if cut:
         notes.append(f"{path}: its last line {last!r} has no newline: if the file was cut short, "

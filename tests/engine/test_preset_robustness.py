@@ -1,5 +1,6 @@
 """Preset files: hostile structure is refused in one line naming the file, and a file that
 leaves parameters to their defaults says so (issue 14)."""
+import json
 import os
 import shutil
 
@@ -43,6 +44,7 @@ def test_bytes_that_are_not_utf8_are_refused(tmp_path):
     assert "not UTF-8" in refusal(path)
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="this system has no FIFOs")
 def test_a_fifo_or_a_huge_file_is_refused(tmp_path):
     fifo = tmp_path / "pipe.toml"
     os.mkfifo(fifo)
@@ -90,6 +92,16 @@ def test_a_users_short_preset_says_how_many_parameters_take_defaults(tmp_path):
     unset = len(Params.__dataclass_fields__) - 1 - 2
     assert preset.notes == (f"{path}: sets 2 keys; {unset} parameters take their defaults "
                             f"(params.schema, params.sampler, params.schedule, params.particles and {unset - 4} more)",)
+
+
+@pytest.mark.parametrize("name", ["a\u0000b", "../../../etc/ring", "ring/../ring"])
+def test_a_name_that_is_no_builtin_is_only_a_name(tmp_path, name):
+    path = tmp_path / "odd.toml"
+    path.write_text(f"name = {json.dumps(name)}\n[params]\nsteps = 3\n")  # JSON's escapes are TOML's
+    preset = open_preset(str(path))
+    assert preset.name == name and preset.notes == (
+        f"{path}: sets 1 key; {len(Params.__dataclass_fields__) - 2} parameters take their defaults "
+        f"(params.schema, params.model, params.sampler, params.schedule and {len(Params.__dataclass_fields__) - 6} more)",)
 
 
 @pytest.mark.parametrize("name", NAMES)
