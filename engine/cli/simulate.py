@@ -3,7 +3,9 @@
 The file holds positions (T+1, N, D), energy (T+1, N), memories (M, D), sigma
 (T+1,) for diffusion and params (JSON of every parameter used); it is written
 atomically and loads with allow_pickle=False. Any error is one line on stderr
-and exit code 2, and leaves no file behind.
+and exit code 2, and leaves no file behind; what cannot be done (the output, the
+--init file, the run's memory, disk and work: engine.limits) is refused before the
+run starts. SIGINT, SIGTERM and SIGHUP end it between two steps (exit 130, 143, 129).
 """
 from __future__ import annotations
 
@@ -116,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
             init, params = load_init(args.init, params, explicit)
         backend = get_backend(params.backend, params.precision)
         limits.check_estimate(limits.simulation_estimate(params), "this run", backend.name,
-                              folder=out.parent if str(out.parent) else ".")
+                              folder=out.parent)
         note = f" ({backend.note})" if backend.note else ""
         print(f"backend: {backend.device}{note}", flush=True)
         # a signal ends the run between two steps (engine.interrupts); overflow is reported
