@@ -24,11 +24,10 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from memscape.engine.params import ParamError, Params
-from memscape.engine.patterns import make_patterns
-
 from memscape.engine.input_files import InputError, nesting_depth, read_text
 from memscape.engine.limits import check_patterns
+from memscape.engine.params import ParamError, Params
+from memscape.engine.patterns import make_patterns
 
 PRESET_DIR = Path(__file__).with_name("presets")
 DEFAULT_PRESET = "two-wells"
