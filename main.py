@@ -6,6 +6,7 @@ work headless and import Qt only when they render:
     python main.py simulate --preset two-wells --out run.npz
     python main.py presets
     python main.py export --preset two-wells --out clip.mp4
+    python main.py experiment capacity --out capacity.csv --plot capacity.png
     python main.py bench
 """
 from __future__ import annotations
@@ -43,7 +44,8 @@ COMMANDS = {
     "simulate": ("memscape.engine.cli.simulate", "run a simulation headless and write its trajectory (.npz)"),
     "presets": ("memscape.engine.cli.presets", "list the built-in presets"),
     "export": ("memscape.gui.export.cli", "render a trajectory video (mp4, gif) without a window"),
-    "bench": ("memscape.engine.bench", "print speed figures for the hot kernels and the GUI frame rate"),
+    "experiment": ("memscape.gui.experiments.cli", "run one of the experiments that reproduce the field's results"),
+    "bench": ("memscape.gui.bench", "print speed figures for the hot kernels and the app's frame rate"),
 }
 
 

@@ -1,6 +1,6 @@
 """The one module that chooses the array library the engine computes with.
 
-CuPy when it imports and sees a CUDA device, NumPy otherwise, and
+CuPy when it imports and a small kernel runs right on its CUDA device, NumPy otherwise, and
 array-api-strict for the test-suite (it proves the engine uses nothing a GPU
 array library lacks). Every other engine module takes its namespace from here
 (``Backend.xp``) or from the arrays it is given (:func:`namespace`), never by
@@ -98,7 +98,7 @@ def _cupy_backend(precision: str) -> Backend:
     try:
         cp = importlib.import_module("cupy")
     except Exception as exc:  # ImportError, or a broken CUDA install
-        raise BackendError(f"CuPy is not installed or does not import ({exc})") from exc
+        raise BackendError(f"CuPy is not installed or does not import ({_first_line(exc)})") from exc
     try:
         count = cp.cuda.runtime.getDeviceCount()
         if count < 1:
@@ -108,16 +108,47 @@ def _cupy_backend(precision: str) -> Backend:
     except BackendError:
         raise
     except Exception as exc:
-        raise BackendError(f"CuPy imports but CUDA does not work ({exc})") from exc
+        raise BackendError(f"CuPy imports but CUDA does not work ({_first_line(exc)})") from exc
+    _probe_kernel(cp, precision, gpu)
     return Backend("cupy", cp, precision, f"CuPy on {gpu}")
+
+
+#: The probe's input x and the exact result of exp(x - x) @ x (all ones times x: the column sums).
+_PROBE_X = np.array([[1.0, 2.0], [3.0, 4.0]])
+_PROBE_WANT = np.array([[4.0, 6.0], [4.0, 6.0]])
+
+
+def _probe_kernel(cp: ModuleType, precision: str, gpu: str) -> None:
+    """Run exp(x - x) @ x on the device and check it equals [[4, 6], [4, 6]] exactly.
+
+    Counting a device is not enough: a machine with the NVIDIA driver but without the CUDA
+    libraries (NVRTC, which compiles CuPy's elementwise kernels at run time, and cuBLAS,
+    which does its matrix products) counts the GPU and fails at the first kernel. This one
+    needs both, as the engine does. Raises BackendError saying what failed."""
+    try:
+        x = cp.asarray(_PROBE_X.astype(precision))
+        got = np.asarray(cp.asnumpy(cp.matmul(cp.exp(x - x), x)))
+    except Exception as exc:
+        raise BackendError(f"CuPy sees {gpu}, but a test kernel does not run on it "
+                           f"({type(exc).__name__}: {_first_line(exc)})") from exc
+    if got.shape != _PROBE_WANT.shape or not np.array_equal(got, _PROBE_WANT):
+        raise BackendError(f"CuPy sees {gpu}, but a test kernel gave a wrong result "
+                           f"({np.array2string(got.ravel(), separator=', ')} instead of [4, 6, 4, 6])")
+
+
+def _first_line(exc: BaseException) -> str:
+    """An exception's message on one line (a CUDA compile error carries the whole source)."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def get_backend(name: str = "auto", precision: str = "float32") -> Backend:
     """Pick the array backend.
 
-    ``auto`` takes CuPy when it imports and sees a CUDA device and falls back
-    to NumPy otherwise, saying why in ``Backend.note``. Asking for ``cupy`` by
-    name where there is none raises :class:`BackendError`.
+    ``auto`` takes CuPy when it imports, sees a CUDA device and a small kernel
+    runs there with the right result (:func:`_probe_kernel`), and falls back to
+    NumPy otherwise, saying why in ``Backend.note``. Asking for ``cupy`` by name
+    where it cannot run raises :class:`BackendError` with the same reason.
     """
     if name not in BACKENDS:
         raise BackendError(f"unknown backend {name!r}; expected one of {', '.join(BACKENDS)}")

@@ -13,9 +13,8 @@ Heun step with the exact denoiser; the 256 x 256 energy map with its gradient fo
 memories, as the kernel on its 65,536 points and as the whole
 :func:`engine.landscape.energy_map` (which on the 2-D data plane uses the separable grid
 kernels of engine/grid_kernels.py instead; the map figure is the one issue 5's 15 ms
-target is about); and the desktop app's frame rate with 5,000 particles under the
-current display, in the layout with every view and in the one with the 2D and 3D
-landscapes (Qt is imported only for that, in a child process).
+target is about). The desktop app's frame rate is memscape.gui.bench's, which runs these
+figures and adds its own (the engine never reaches into the GUI).
 
 Each time is the median of ``repeat`` samples after a warm-up; one sample runs the
 function enough times to last about 50 ms, and the three versions take turns sample by
@@ -26,16 +25,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import math
-import os
 import platform
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
@@ -52,9 +46,6 @@ QUICK_SHAPES = ((1_000, 64, 2), (2_000, 100, 2), (128, 100, 256), (16, 200, 784)
 FORMS = {"diffusion": "gaussian", "modern-dot": "dot"}
 SAMPLER_SHAPE, QUICK_SAMPLER_SHAPE = (10_000, 64, 2), (1_000, 64, 2)
 LANDSCAPE_RES, QUICK_LANDSCAPE_RES, LANDSCAPE_M = 256, 64, 64
-GUI_PARTICLES = 5_000
-GUI_LAYOUTS = (1, 2)  #: the app's layouts timed: every view; the 2D and 3D landscapes with the traces
-ROOT = Path(__file__).resolve().parents[1]  #: the project folder, where main.py lives
 SAMPLE_S, QUICK_SAMPLE_S = 0.05, 0.005  #: one timing sample lasts about this long
 
 
@@ -66,14 +57,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="timing samples per figure, whose median is reported (default 5; 1 with --quick)")
 
 
-def run(args: argparse.Namespace) -> int:
+def repeat_of(args: argparse.Namespace) -> int | None:
+    """The --repeat asked for, or its default; None (with a message) when it is below 1."""
     repeat = args.repeat if args.repeat is not None else (1 if args.quick else 5)
     if repeat < 1:
-        print("memscape bench: --repeat must be at least 1")
-        return 2
-    report = collect(quick=args.quick, repeat=repeat, log=lambda line: print(line, file=sys.stderr, flush=True))
-    print(json.dumps(report, indent=2) if args.json else format_report(report))
-    return 0
+        print("memscape bench: --repeat must be at least 1", file=sys.stderr)
+        return None
+    return repeat
 
 
 # -- the versions compared ---------------------------------------------------------------
@@ -235,43 +225,16 @@ def landscape_figures(res: int, timing: Timing, torch_ops, log) -> list[dict[str
     return figs
 
 
-def gui_fps(particles: int = GUI_PARTICLES, seconds: float = 4.0, layout: int = 1) -> dict[str, Any]:
-    """Frames per second the desktop app draws with ``particles`` particles in window layout
-    ``layout`` (see :func:`gui.fps_probe.measure_fps`), measured in a child process so that Qt
-    never loads here and a stuck GUI cannot hang the bench. Needs a display (e.g.
-    ``xvfb-run -a python main.py bench``)."""
-    result: dict[str, Any] = {"particles": particles, "layout": layout, "fps": None}
-    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        return {**result, "note": "skipped: no display (run under `xvfb-run -a python main.py bench`)"}
-    code = f"import main; from memscape.gui.fps_probe import measure_fps; measure_fps({particles}, {seconds}, {layout})"
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "MEMSCAPE_SETTINGS": os.path.join(tmp, "bench.ini")}  # user settings untouched
-        try:
-            proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
-                                  text=True, timeout=seconds + 60)
-        except subprocess.TimeoutExpired:
-            return {**result, "note": "failed: the GUI did not finish within a minute"}
-    lines = proc.stdout.strip().splitlines()
-    if proc.returncode != 0 or not lines:
-        return {**result, "note": f"failed: {(proc.stderr.strip().splitlines() or ['no output'])[-1]}"}
-    return {**result, **json.loads(lines[-1])}
-
-
 # -- report ------------------------------------------------------------------------------
 def collect(quick: bool = False, repeat: int = 5, log: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Every figure; ``quick``: small shapes, short samples, no GUI (a smoke test)."""
+    """Every kernel figure; ``quick``: small shapes, short samples (a smoke test). The app's
+    frame rate is measured by memscape.gui.bench, which adds it to this report."""
     torch_ops = _torch()
     timing = Timing(repeat, QUICK_SAMPLE_S if quick else SAMPLE_S)
     report = {"machine": machine(torch_ops), "quick": quick, "repeat": repeat}
     report["figures"] = kernel_figures(QUICK_SHAPES if quick else SHAPES, timing, torch_ops, log)
     report["figures"].append(sampler_figure(QUICK_SAMPLER_SHAPE if quick else SAMPLER_SHAPE, timing, torch_ops, log))
     report["figures"] += landscape_figures(QUICK_LANDSCAPE_RES if quick else LANDSCAPE_RES, timing, torch_ops, log)
-    if quick:
-        report["gui"] = [{"particles": GUI_PARTICLES, "layout": None, "fps": None, "note": "skipped: --quick"}]
-    else:  # every view (layout 1), and the 2D and 3D landscapes with the traces (layout 2)
-        report["gui"] = [gui_fps(layout=layout) for layout in GUI_LAYOUTS]
-        for fig in report["gui"]:
-            _log_gui(log, fig)
     return report
 
 
@@ -301,18 +264,7 @@ def format_report(report: dict[str, Any]) -> str:
              f"PyTorch {m['torch'] or 'not installed'}; median of {report['repeat']} samples",
              f"{'figure':58s} {'fast':>10s} {'pairs/s':>9s} {'numpy':>10s} {'x':>6s} {'torch':>10s} {'x':>6s}"]
     lines += [_row(f) for f in report["figures"]]
-    lines += [_gui_row(gui) for gui in report["gui"]]
     return "\n".join(lines)
-
-
-def _gui_row(gui: dict[str, Any]) -> str:
-    fps = "-" if gui["fps"] is None else f"{gui['fps']:.1f} frames/s"
-    return f"GUI, {gui['particles']} particles: {fps}  ({gui['note']})"
-
-
-def _log_gui(log, gui: dict[str, Any]) -> None:
-    if log is not None:
-        log(_gui_row(gui))
 
 
 def _row(f: dict[str, Any]) -> str:

@@ -6,8 +6,11 @@ a run that would take absurdly long is refused instead of running for hours.
 
 Memory. The estimate adds up what a run keeps (every step of every particle, as the .npz
 and the export's recording hold them), the memories, the model's working arrays
-(:data:`WORKING_COPIES` arrays of the particles' state, hidden layers included) and a
-fixed :data:`BASE_BYTES` for the interpreter, NumPy and the kernels' blocks. It is refused
+(:data:`WORKING_COPIES` float64 arrays of the particles' state, hidden layers included, and
+:data:`WORKING_SCALARS` values per particle: the frames, the energy bookkeeping, the
+samplers' temporaries; measured with tracemalloc, simulate's run held 13 D + 40 values per
+particle besides its recording) and a fixed :data:`BASE_BYTES` for the interpreter, NumPy and
+the kernels' blocks. It is refused
 when it exceeds the memory available now (:func:`available_memory`: MemAvailable of
 /proc/meminfo, lowered to the room under a cgroup memory limit; elsewhere
 ``os.sysconf`` free or total physical pages; no check where none of these exists).
@@ -40,12 +43,18 @@ from memscape.engine.params import ParamError, Params
 
 WORK_LIMIT = 1e11
 EVAL_OVERHEAD = 10_000
-WORKING_COPIES = 8
+WORKING_COPIES = 16
+WORKING_SCALARS = 64
+#: what a .npz holds besides its arrays: the params JSON, the zip's headers
+NPZ_OVERHEAD = 64 << 10
 BASE_BYTES = 256 << 20
 MAX_FRAMES = 216_000
 MAX_PIXELS = 3600 * 60 * 1280 * 720
-#: per-particle values kept at every step besides its D coordinates (the energy)
-RECORDED_SCALARS = 1
+#: per-particle values engine.simulation.run keeps at every step besides the D coordinates
+#: (energy, energy_fixed, landscape_move, sampler_move), for every model
+RECORDED_SCALARS = 4
+#: ... of which the .npz holds for diffusion (all four) and for an associative memory (the energy)
+SAVED_SCALARS = {"diffusion": 4}
 #: model evaluations per step of each sampler, besides the frame's energy
 SAMPLER_EVALS = {"heun": 2, "edm-churn": 2}
 
@@ -226,9 +235,9 @@ def _evals_per_step(params: Params) -> int:
 
 def _model_parts(params: Params, n: int, m: int, d: int) -> dict[str, int]:
     item = _itemsize(params)
+    working = n * (WORKING_COPIES * _state_width(params, m, d) + WORKING_SCALARS) * 8
     parts = {f"{m:,} memories of {d:,} dimensions": _memories_bytes(m, d),
-             f"the model's working arrays for {n:,} particles":
-                 WORKING_COPIES * n * _state_width(params, m, d) * item + 2 * n * d * 8}
+             f"the model's working arrays for {n:,} particles": working}
     weights = d * d if params.model == "hopfield" else params.hidden * (d + m) if params.model == "ham" else 0
     if weights:
         parts["the model's weights"] = 3 * weights * item
@@ -237,37 +246,43 @@ def _model_parts(params: Params, n: int, m: int, d: int) -> dict[str, int]:
 
 def simulation_estimate(params: Params, particles: int | None = None) -> Estimate:
     """The estimate for ``simulate``: the run (:func:`engine.simulation.run`) keeps positions
-    (T+1, N, D) and :data:`RECORDED_SCALARS` (T+1, N) series in float64, and writes them."""
+    (T+1, N, D), :data:`RECORDED_SCALARS` (T+1, N) series and sigma (T+1,) in float64, and
+    writes the positions, :data:`SAVED_SCALARS` of the series, sigma and the memories."""
     n, m, d = _shape(params, particles)
     t = params.steps + 1
     recording = t * n * (d + RECORDED_SCALARS) * 8 + t * 8
     parts = {f"the recording of {t:,} steps x {n:,} particles x {d:,} dimensions": recording,
              **_model_parts(params, n, m, d)}
     work = params.steps * _evals_per_step(params) * _eval_units(params, n, m, d)
-    return Estimate(parts, work, disk=recording + m * d * 8)
+    disk = t * n * (d + SAVED_SCALARS.get(params.model, 1)) * 8 + t * 8 + m * d * 8 + NPZ_OVERHEAD
+    return Estimate(parts, work, disk=disk)
 
 
-def export_estimate(params: Params, frames: int, size: tuple[int, int], view: str,
-                    map_points: int) -> Estimate:
-    """The estimate for a video export (:mod:`gui.export.frame_renderer`): every step of one
-    run (two side by side) is kept as frames (N (2D + 1) values of the backend's precision)
-    and as the views' history (N (2 float32 + 1 float64), capacity doubled at most), plus an
-    energy map of ``map_points`` points (value and 2-d gradient, float64) at each step a
-    frame shows (one for an associative memory), and a few frame-sized images."""
+def export_estimate(params: Params, partner: Params, size: tuple[int, int], map_points: int,
+                    budget: int) -> Estimate:
+    """The estimate for a video export, which steps a :class:`engine.run.run.Run` to its end:
+    ``params`` and its side-by-side ``partner``, each recorded at every step (at most
+    8 bytes for each of an entry's D coordinates and 7 per-particle values, and for a
+    diffusion track an energy map of ``map_points`` points, 3 float32 values each), in a
+    recording that thins itself to ``budget`` bytes but keeps at least 4 entries and grows
+    its buffers by doubling (so up to twice that); plus both simulations' working arrays,
+    the (N, M) nearest-memory distances of image presets, and a few frame-sized images."""
     n, m, d = _shape(params, particles=None)
-    runs = 2 if view == "side-by-side" else 1
     t = params.steps + 1
-    per_step = n * ((2 * d + 1) * _itemsize(params) + 2 * (2 * 4 + 8))
-    maps = min(frames, t) if params.model == "diffusion" or view == "side-by-side" else 1
+    tracks = (params, partner)
+    entry = sum(n * (d + 7) * 8 + (map_points * 3 * 4 if p.model == "diffusion" else 0) for p in tracks)
+    recording = 2 * max(min(t * entry, budget), 4 * entry)
     w, h = size
-    parts = {f"the recording of {t:,} steps x {n:,} particles x {d:,} dimensions"
-             + (" (two runs)" if runs == 2 else ""): runs * t * per_step,
-             f"{maps:,} energy maps": runs * maps * map_points * 3 * 8,
+    parts = {f"the recording of {t:,} steps x {n:,} particles x {d:,} dimensions, twice": recording,
              f"the frame images ({w}x{h})": 16 * w * h}
-    for key, value in _model_parts(params, n, m, d).items():
-        parts[key] = runs * value
-    work = runs * (params.steps * _evals_per_step(params) * _eval_units(params, n, m, d)
-                   + maps * _eval_units(params, map_points, m, d))
+    if params.patterns.get("kind") == "letters":  # image memories: each particle's nearest one
+        parts["the nearest-memory distances"] = 2 * n * m * 8
+    work = 0.0
+    for p in tracks:
+        for key, value in _model_parts(p, n, m, d).items():
+            parts[key] = parts.get(key, 0) + value
+        maps = t if p.model == "diffusion" else 1
+        work += p.steps * _evals_per_step(p) * _eval_units(p, n, m, d) + maps * _eval_units(p, map_points, m, d)
     return Estimate(parts, work)
 
 

@@ -25,8 +25,48 @@ PRECISIONS = ("float32", "float64")
 BACKENDS = ("auto", "numpy", "cupy", "array_api_strict")
 
 
+#: models whose energy is 1/2|x|^2 - g(x), g convex, on continuous memories (stable for dt <= 2)
+CONCAVE_CONVEX_MODELS = ("modern", "dense-poly", "dense-exp")
+#: float fields where infinity is a meaningful value (s_tmax = inf: churn at every sigma)
+INFINITE_ALLOWED = ("s_tmax",)
+
+
 class ParamError(ValueError):
     """A parameter has an unknown name, a wrong type or a value out of range."""
+
+
+def unbounded_layers(model: str, lagrangian_v: str, lagrangian_m: str, n: int) -> str | None:
+    """Why the layered energy of ``model`` ("tinybrain": visible - memory; "ham": visible -
+    hidden (identity) - memory) is unbounded below for any nonzero memories, or None.
+
+    In the activations y_k = grad L_k(x_k) the energy is sum_k L_k*(y_k) - sum_k y_{k+1}^T W_k y_k
+    (L* the convex conjugate, the layer's Legendre energy). Softmax, tanh and sigmoid have
+    bounded activations, so a synapse to them is at most linear in the other layer and the
+    conjugate wins. Identity (L* = 1/2|y|^2, p = 2) and relu-poly (L* = (1 - 1/n) |y|^p for
+    y >= 0, p = n/(n-1)) are unbounded: along y_a = s^(1/p_a) u, y_b = s^(1/p_b) w the
+    conjugates grow like s and the synapse like s^(1/p_a + 1/p_b). An identity layer joined
+    to a relu-poly layer with n >= 3 has 1/2 + (n-1)/n > 1, and the identity layer's sign is
+    free, so the energy falls without bound along a direction where the synapse is positive.
+    The cases that depend on the memories (relu-poly on both sides; p_a = p_b = 2, where the
+    memories' scale decides) are checked by :func:`engine.models.unbounded_reason`."""
+    if model == "tinybrain":
+        pairs = [("visible", lagrangian_v, "memory", lagrangian_m)]
+    elif model == "ham":
+        pairs = [("visible", lagrangian_v, "hidden", "identity"), ("hidden", "identity", "memory", lagrangian_m)]
+    else:
+        return None
+    for name_a, a, name_b, b in pairs:
+        if {a, b} == {"identity", "relu-poly"} and n >= 3:
+            relu = name_a if a == "relu-poly" else name_b
+            return (f"the {model} energy is unbounded below with {_article(a)} {a} {name_a} layer and "
+                    f"{_article(b)} {b} {name_b} layer at n = {n}: relu-poly's energy grows like "
+                    f"|y|^(n/(n-1)), slower than the synapse to an identity layer, so every run diverges "
+                    f"whatever dt; use n = 2, or softmax, tanh or sigmoid for the {relu} layer")
+    return None
+
+
+def _article(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"
 
 
 def _choice(options: tuple[str, ...]) -> dict[str, Any]:
@@ -84,9 +124,18 @@ class Params:
     langevin_eps: float = dataclasses.field(default=0.5, metadata=_range(0.0, open_low=True))
     """Annealed Langevin step size at noise level sigma_i as a fraction of sigma_i^2 (Song & Ermon 2019:
     alpha_i = eps sigma_i^2 / sigma_L^2, so langevin_eps = eps / sigma_L^2)."""
+    sigma_ref: float = dataclasses.field(default=0.0, metadata=_range(0.0))
+    """Noise level of the fixed function -log p_sigma_ref(x) whose rises along a diffusion run are
+    counted (the honest test of "no Lyapunov function"); 0 (the default, and what a file without
+    this key gets) means the schedule's sigma_min (:attr:`fixed_sigma`)."""
 
     # stored patterns: the preset's [patterns] table, e.g. {"kind": "ring", "count": 8}
     patterns: dict[str, Any] = dataclasses.field(default_factory=lambda: {"kind": "two-wells"})
+
+    # the score that drives diffusion: the memories' exact one, or a learned fit of limited capacity
+    score: str = dataclasses.field(default="exact", metadata=_choice(("exact", "learned")))
+    capacity: int = dataclasses.field(default=256, metadata=_range(1, 100_000))
+    """Random features of the learned score (engine.learned_score); used when score is "learned"."""
 
     def __post_init__(self) -> None:
         self.validate()
@@ -105,6 +154,35 @@ class Params:
                 f"sigma_min: {self.sigma_min} must be below sigma_max ({self.sigma_max})")
         if not isinstance(self.patterns.get("kind"), str):
             raise ParamError("patterns.kind: expected a string naming a pattern generator")
+        self._check_stability()
+
+    @property
+    def fixed_sigma(self) -> float:
+        """The sigma_ref actually used: ``sigma_ref``, or sigma_min when it is 0."""
+        return self.sigma_ref or self.sigma_min
+
+    def _check_stability(self) -> None:
+        """Refuse combinations whose dynamics cannot stay finite whatever the step count.
+
+        - dt > 2 for the concave-convex AMs (modern, dense-poly, dense-exp on continuous
+          memories): E = 1/2|x|^2 - g(x), g convex, falls under x <- x - dt grad E only for
+          0 < dt <= 2 (engine.energies.modern.ConcaveConvexAM); above it the step overshoots.
+        - langevin_eps > 4: far from the memories D(x) is nearly constant and one Langevin
+          update multiplies x - D by 1 - langevin_eps / 2, which grows when |1 - eps/2| > 1.
+        - TinyBrain/HAM layers whose energy is unbounded below for any memories
+          (:func:`unbounded_layers`)."""
+        if self.model in CONCAVE_CONVEX_MODELS and self.dt > 2.0:
+            raise ParamError(
+                f"dt: {self.dt!r} is above the stability bound 2 of the {self.model} model "
+                f"(E = 1/2|x|^2 - g(x) with g convex never rises only for 0 < dt <= 2); expected dt <= 2")
+        if self.sampler == "langevin" and self.model == "diffusion" and self.langevin_eps > 4.0:
+            raise ParamError(
+                f"langevin_eps: {self.langevin_eps!r} is above the stability bound 4 (each Langevin update "
+                f"multiplies x - D(x) by 1 - langevin_eps/2, which grows beyond 4); expected <= 4")
+        if self.model in ("tinybrain", "ham"):
+            reason = unbounded_layers(self.model, self.lagrangian_v, self.lagrangian_m, self.n)
+            if reason:
+                raise ParamError(f"lagrangian_v, lagrangian_m: {reason}")
 
     # -- (de)serialisation --------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -237,8 +315,8 @@ def _check(f: dataclasses.Field, value: Any) -> Any:
             raise ParamError(f"{name}: {_shown(value)} is too large for a number") from None
         if math.isnan(value):
             raise ParamError(f"{name}: expected a number, got NaN")
-        if math.isinf(value) and f.default != math.inf:  # inf only where it is the default, "no limit"
-            raise ParamError(f"{name}: expected a finite number, got {value}")
+        if math.isinf(value) and name not in INFINITE_ALLOWED:
+            raise ParamError(f"{name}: expected a finite number, got {value!r}")
     elif kind in ("str", str):
         if not isinstance(value, str):
             raise ParamError(f"{name}: expected a string, got {_shown(value)}")

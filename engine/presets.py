@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,10 @@ from memscape.engine.limits import check_patterns
 from memscape.engine.params import ParamError, Params
 from memscape.engine.patterns import make_patterns
 
-PRESET_DIR = Path(__file__).with_name("presets")
+#: The built-in presets: the ``presets`` folder of the installed ``memscape.engine`` package
+#: (a checkout's engine/presets/, a wheel's site-packages/memscape/engine/presets/, the
+#: bundle's copy); a package installed as a plain folder, not a zip, so it is a Path.
+PRESET_DIR = Path(str(resources.files("memscape.engine") / "presets"))
 DEFAULT_PRESET = "two-wells"
 TOP_LEVEL_KEYS = ("name", "description", "params", "patterns")
 

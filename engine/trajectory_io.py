@@ -56,18 +56,32 @@ def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
         raise OSError(f"cannot read {path}: {first}") from None
 
 
-def save_csv(path: str | os.PathLike, positions: np.ndarray, energy: np.ndarray,
-             sigma: np.ndarray | None = None) -> Path:
-    """Long-format CSV, one row per (step, particle): step, particle, x0..x{D-1}, energy, sigma
-    (sigma is nan for associative memories). positions (T+1, N, D), energy (T+1, N), sigma (T+1,)."""
-    positions = np.asarray(positions, dtype=np.float64)
-    steps, n, d = positions.shape
-    energy = np.asarray(energy, dtype=np.float64).reshape(steps, n)
-    sig = np.full(steps, np.nan) if sigma is None else np.asarray(sigma, dtype=np.float64).reshape(steps)
-    step_idx, particle_idx = np.meshgrid(np.arange(steps), np.arange(n), indexing="ij")
-    table = np.column_stack([step_idx.ravel(), particle_idx.ravel(), positions.reshape(-1, d),
-                             energy.ravel(), np.repeat(sig, n)])
-    header = ",".join(["step", "particle", *(f"x{k}" for k in range(d)), "energy", "sigma"])
+def save_csv(path: str | os.PathLike, arrays: dict[str, Any]) -> Path:
+    """A trajectory's arrays (as :func:`save_npz` takes them: positions (T, N, D), energy (T, N),
+    sigma (T,) for diffusion, and optionally steps (T,) and the partner's under the prefix
+    ``partner_``) as one long CSV, one row per (simulation, step, particle): simulation
+    ("main" or "partner"), step, particle, x0..x{D-1}, energy, sigma (nan for an
+    associative memory)."""
+    tables = []
+    for prefix, name in (("", "main"), ("partner_", "partner")):
+        if f"{prefix}positions" not in arrays:
+            continue
+        positions = np.asarray(arrays[f"{prefix}positions"], dtype=np.float64)
+        steps, n, d = positions.shape
+        energy = np.asarray(arrays[f"{prefix}energy"], dtype=np.float64).reshape(steps, n)
+        sigma = arrays.get(f"{prefix}sigma")
+        sig = np.full(steps, np.nan) if sigma is None else np.asarray(sigma, dtype=np.float64).reshape(steps)
+        step_numbers = np.asarray(arrays.get("steps", np.arange(steps)), dtype=np.float64)
+        step_idx, particle_idx = np.meshgrid(step_numbers, np.arange(n), indexing="ij")
+        tables.append((name, np.column_stack([step_idx.ravel(), particle_idx.ravel(), positions.reshape(-1, d),
+                                              energy.ravel(), np.repeat(sig, n)])))
+    d = tables[0][1].shape[1] - 4
+    header = ",".join(["simulation", "step", "particle", *(f"x{k}" for k in range(d)), "energy", "sigma"])
     fmt = ["%d", "%d"] + ["%.9g"] * (d + 2)
-    return _atomic_write(path, lambda fh: np.savetxt(fh, table, fmt=fmt, delimiter=",",
-                                                     header=header, comments=""))
+
+    def write(fh: BinaryIO) -> None:
+        fh.write((header + "\n").encode())
+        for name, table in tables:
+            np.savetxt(fh, table, fmt=[f"{name},{fmt[0]}"] + fmt[1:], delimiter=",")
+
+    return _atomic_write(path, write)

@@ -1,17 +1,24 @@
-"""Energy trace: every particle's energy against step, their mean, and the Lyapunov
-violations (steps where a particle's energy rose) marked and counted.
+"""Energy trace: every particle's energy against step, their mean, the steps where the
+run's fixed function rose (marked), where a parameter change began a new segment (a
+vertical line; nothing is compared across it), and the share of particles and of steps
+with a rise.
 
-For an AM the energy is a Lyapunov function (science.md 1) and the count stays 0; along a
-diffusion trajectory E_sigma(t)(x_t) may rise, and the marks show where.
+For an associative memory the energy is a Lyapunov function and the shares stay 0; along a
+diffusion trajectory the fixed function -log p at a reference sigma may rise, and the marks
+show where.
 """
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pyqtgraph as pg
+from PyQt6 import QtCore
 
-from memscape.gui.history import HistoryView
+from memscape.engine.run import EnergyHistory
 from memscape.gui.segment_lines import segment_lines
-from memscape.gui.theme import HIGHLIGHT_COLOR, VIOLATION_COLOR
+from memscape.gui.theme import (HIGHLIGHT_COLOR, LANDSCAPE_MOVE_COLOR, SAMPLER_MOVE_COLOR, SEGMENT_COLOR,
+                                 VIOLATION_COLOR)
 from memscape.gui.trail_thinning import shown_steps
 
 MAX_LINES = 64  #: particles drawn as individual lines (the mean uses all)
@@ -32,16 +39,14 @@ def line_segments(steps: np.ndarray, energy: np.ndarray) -> tuple[np.ndarray, np
     return x[keep].ravel(), y[keep].ravel()
 
 
-def steady_range(shown: tuple[float, float], lo: float, hi: float, pad: float = 0.08) -> tuple[float, float]:
-    """The y range for data spanning [lo, hi]: ``shown`` while the data stay inside it and
-    fill at least a quarter of it, else [lo, hi] widened by ``pad`` of its span on each
-    side. The axes then stand still frame after frame (a range that moves every frame
-    makes the trace jitter and its axes be laid out again, a third of the plot's cost)."""
+def energy_range(lo: float, hi: float, pad: float = 0.08) -> tuple[float, float] | None:
+    """The y range for energies spanning [lo, hi] (everything drawn up to the shown step):
+    widened by ``pad`` of the span on each side; None when nothing finite is drawn. A function
+    of the history alone, so the window and an exported frame of the same step agree, and it
+    only grows as a run goes on (the axes stand still, and are not laid out again, a third of
+    a trace's cost, until a new extreme appears)."""
     if not (np.isfinite(lo) and np.isfinite(hi)):
-        return shown
-    s0, s1 = shown
-    if s0 <= lo and hi <= s1 and (hi - lo) >= 0.25 * (s1 - s0):
-        return shown
+        return None
     margin = pad * (hi - lo) if hi > lo else max(abs(hi), 1.0) * pad
     return lo - margin, hi + margin
 
@@ -52,6 +57,16 @@ def steady_steps(last: float, span: int | None = None) -> tuple[float, float]:
     if span is not None and span >= last:
         return 0.0, float(max(span, 1))
     return 0.0, float(max(16, 1 << int(np.ceil(np.log2(max(last, 1.0))))))
+
+
+def rise_readout(history: EnergyHistory, subject: str = "") -> str:
+    """'E rose: 12% of particles, at 3% of steps' (or 'E never rose'): shares of the run's
+    fixed function, never a raw count; ``subject`` names the function."""
+    lead = f"{subject} " if subject else ""
+    if history.particles_rose == 0:
+        return f"{lead}never rose"
+    return (f"{lead}rose: {100 * history.share_of_particles:.2g}% of particles, "
+            f"{100 * history.share_of_steps:.2g}% of steps")
 
 
 class EnergyTracePlot(pg.PlotWidget):
@@ -68,8 +83,14 @@ class EnergyTracePlot(pg.PlotWidget):
         self.highlight = pg.PlotDataItem(pen=pg.mkPen(*HIGHLIGHT_COLOR, width=2.5))
         self.marks = pg.ScatterPlotItem(size=10, symbol="t1", brush=pg.mkBrush(*VIOLATION_COLOR),
                                         pen=pg.mkPen("w", width=0.8))
-        for item in (self.lines, self.mean, self.highlight, self.marks):
+        self.segments = segment_lines(pg.mkPen(*SEGMENT_COLOR, width=1.5, style=QtCore.Qt.PenStyle.DashLine))
+        # the split of the mean's change: the landscape moved under the particles, the sampler moved them
+        self.landscape = segment_lines(pg.mkPen(*LANDSCAPE_MOVE_COLOR, width=2), connect="finite")
+        self.sampler = segment_lines(pg.mkPen(*SAMPLER_MOVE_COLOR, width=2), connect="finite")
+        for item in (self.lines, self.landscape, self.sampler, self.mean, self.highlight, self.marks, self.segments):
             self.addItem(item)
+        for axis in ("left", "bottom"):  # an energy axis never reads "(x0.001)"
+            self.getPlotItem().getAxis(axis).enableAutoSIPrefix(False)
         self.label = pg.TextItem(anchor=(1, 0), color=(255, 255, 255))
         self.label.setParentItem(self.getPlotItem().vb)
         self.getPlotItem().vb.sigResized.connect(self._place_label)
@@ -78,30 +99,42 @@ class EnergyTracePlot(pg.PlotWidget):
         self._steps = np.zeros(0)
         self._energy = np.zeros((0, 0))
         self._highlight = -1
-        self.violations = 0
+        self.text = ""  #: what the readout says now
 
     def _place_label(self) -> None:
         r = self.getPlotItem().vb.rect()
         self.label.setPos(r.right() - 6, r.top() + 4)
 
-    def set_history(self, history: HistoryView, label: str = "energy", span: int | None = None) -> None:
-        """Draw a :class:`gui.history.HistoryView`: the first MAX_LINES particles' energies,
-        the mean over all and a mark at every step where some energy rose; the step axis
-        covers the whole run of ``span`` steps when given."""
+    def set_history(self, history: EnergyHistory, label: str = "energy", span: int | None = None,
+                    nats: bool = False, split: bool = False, subject: str = "") -> None:
+        """Draw an :class:`memscape.engine.run.EnergyHistory`: the first MAX_LINES particles'
+        energies (on the -log p scale with ``nats``), the mean over all, with ``split`` the mean
+        energy at the segment's start plus the running landscape moves and plus the running
+        sampler moves, a mark at every step where the fixed function rose, a line at every
+        segment start, and the shares; the step axis covers the whole run of ``span`` steps."""
         self._steps = history.steps
-        self._energy = history.energy
+        self._energy = history.energy_nats if nats else history.energy
+        mean = history.nats_mean if nats else history.mean
         if label != self._axis_label:  # setting it lays the axis text out again (HTML): only on change
             self.setLabel("left", label)
             self._axis_label = label
         when = shown_steps(len(self._steps), min(self._energy.shape[1], MAX_LINES), MAX_LINE_SEGMENTS)
         lines_x, lines_y = line_segments(self._steps[when], self._energy[when, :MAX_LINES])
         self.lines.setData(lines_x, lines_y)
-        self.mean.setData(self._steps, history.mean)
-        self._fit(span, lines_y, history.mean)
-        where = history.rises > 0
-        self.marks.setData(self._steps[where], history.mean[where])
-        self.violations = int(history.rises.sum())
-        self.label.setText(f"Lyapunov violations: {self.violations}")
+        self.mean.setData(self._steps, mean)
+        land, samp = history.split() if split else (np.zeros(0), np.zeros(0))
+        self.landscape.setData(self._steps[:len(land)], land)
+        self.sampler.setData(self._steps[:len(samp)], samp)
+        self._fit(span, lines_y, mean, land, samp)
+        where = history.rise_steps
+        self.marks.setData(self._steps[where], mean[where])
+        at = self._steps[history.segment_starts].astype(np.float64)
+        (y0, y1) = self._range[1]
+        self.segments.setData(np.repeat(at, 2), np.tile([y0, y1], len(at)))
+        self.text = rise_readout(history, subject)
+        key = "" if not split else (f"<br><span style='color: rgb{LANDSCAPE_MOVE_COLOR}'>━ landscape moved</span>"
+                                    f"&nbsp; <span style='color: rgb{SAMPLER_MOVE_COLOR}'>━ sampler moved</span>")
+        self.label.setHtml(f"<div style='text-align: right'>{html.escape(self.text)}{key}</div>")
         self._place_label()
         self._draw_highlight()
 
@@ -111,7 +144,7 @@ class EnergyTracePlot(pg.PlotWidget):
         values = values[np.isfinite(values)]
         lo, hi = (float(values.min()), float(values.max())) if values.size else (np.nan, np.nan)
         last = float(self._steps[-1]) if len(self._steps) else 0.0
-        new = (steady_steps(last, span), steady_range(self._range[1], lo, hi))
+        new = (steady_steps(last, span), energy_range(lo, hi) or self._range[1])
         if new != self._range:
             self._range = new
             self.getPlotItem().vb.setRange(xRange=new[0], yRange=new[1], padding=0.0)

@@ -2,9 +2,10 @@
 keys for live demos and the status bar.
 
 Data flows one way: the controls change ``self.params`` -> the worker applies them to the
-engine -> the worker's recording -> :meth:`MainWindow.show_frame` draws one recorded step
-into every view. The File menu (``file_menu``) is the hook the export dialog fills, and
-every view has ``render_image(width, height) -> QImage``.
+run (memscape.engine.run.Run) -> its recording -> :meth:`MainWindow.show_frame` draws one
+recorded entry into the views in sight with :func:`memscape.gui.draw_step.draw_step`, the
+function the video export draws with too. The File menu (``file_menu``) is the hook the
+export dialog fills, and every view has ``render_image(width, height) -> QImage``.
 """
 from __future__ import annotations
 
@@ -20,13 +21,15 @@ from memscape.gui import theme
 from memscape.gui.controls import SPEED_RANGE, ControlsPanel
 from memscape.gui.energy_trace import EnergyTracePlot
 from memscape.gui.explanation import ExplanationStrip
+from memscape.gui.export.dialog import install as install_export
 from memscape.gui.image_grid import ImageGridView
 from memscape.gui.schedule_plot import SchedulePlot
 from memscape.gui.session import Session, SessionError, read_session, write_session
 from memscape.gui.settings import Settings
+from memscape.gui.draw_step import Views, draw_step
 from memscape.gui.side_by_side import SideBySideView
 from memscape.gui.view_2d import LAYERS, Landscape2DView
-from memscape.gui.worker import Recording, SimulationWorker, Snapshot
+from memscape.gui.worker import SimulationWorker, Update
 
 # dock name -> title; the order is the View menu's
 DOCKS = {"controls": "Controls", "side": "Side by side: AM vs diffusion", "view2d": "Landscape 2D",
@@ -36,6 +39,8 @@ DOCKS = {"controls": "Controls", "side": "Side by side: AM vs diffusion", "view2
 LAYOUTS = {1: "Figure 1: side by side", 2: "Explore: 2D landscape", 3: "3D landscape"}
 ORBIT_TICK_MS = 40
 ORBIT_DEGREES_PER_TICK = 0.6  #: 15 degrees a second
+FPS_WINDOW_S = 1.0  #: the frame-rate reading counts the frames drawn in the last second
+FPS_TICK_MS = 500  #: ... and is refreshed this often (empty once nothing is drawn)
 
 
 def _make_3d_view() -> QtWidgets.QWidget:
@@ -59,12 +64,16 @@ class MainWindow(QtWidgets.QMainWindow):
         self.preset, self.params = preset, params
         self.presenter = self.settings.value("view/presenter", False, bool) if presenter is None else presenter
         self.live = True  #: False while the user scrubs through the recording
-        self.recording: Recording | None = None
+        self.update_: Update | None = None  #: the newest update from the worker
+        self.recording = None  #: the Recording on screen (a new one means a new run)
         self.index = 0
+        self.shown = None  #: the StepView on screen
         self._draw_times: list[float] = []
+        self._fps_timer = QtCore.QTimer(self, interval=FPS_TICK_MS)
+        self._fps_timer.timeout.connect(self._show_fps)
+        self._fps_timer.start()
         self.playing = False  #: as the worker last reported
         self._in_sight: dict[str, bool] = {}
-        self._labels_key: tuple = ()
         self._redraw = QtCore.QTimer(self, singleShot=True, interval=0)
         self._redraw.timeout.connect(self._draw_again)
         self._orbit = QtCore.QTimer(self, interval=ORBIT_TICK_MS)
@@ -94,8 +103,6 @@ class MainWindow(QtWidgets.QMainWindow):
             self.docks[name] = dock
         self._build_menus()
         self._build_status_bar()
-        from memscape.gui.export.dialog import install as install_export  # it imports this module
-
         install_export(self)  # "Export video...", "Export trajectories..." and the record button
         self.statusBar().addWidget(self.alert_label)  # after: the export puts its button at index 0
         self._apply_layout(1)
@@ -112,11 +119,11 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.settings.problems:  # what the settings file held that could not be used
             self._on_failed("; ".join(self.settings.problems))
 
-        self.worker = SimulationWorker(params, backend)
+        self.worker = SimulationWorker(params, backend, label=Path(preset).stem)
         self.worker.frame_ready.connect(self._on_frame_ready)
         self.worker.failed.connect(self._on_failed)
         self.worker.playing_changed.connect(self._on_playing_changed)
-        self.worker.reverted.connect(self._on_reverted)
+        self.worker.params_changed.connect(self._on_params_changed)
         self.worker.send("speed", speed)
         self.worker.start()
         if autoplay:
@@ -150,10 +157,12 @@ class MainWindow(QtWidgets.QMainWindow):
         action(run, "step", "Single step", lambda: self._on_action("step"), "N")
         action(run, "reset", "Reset", lambda: self._on_action("reset"), "R")
         action(run, "reseed", "Reseed", lambda: self._on_action("reseed"))
+        view_menu_fit = ("fit", "Fit the views to the particles", self.fit_views, "A")
         view = bar.addMenu("&View")
         for key, title in LAYOUTS.items():
             action(view, f"layout{key}", f"Layout {key}: {title}", lambda _=False, k=key: self._apply_layout(k), str(key))
         view.addSeparator()
+        action(view, *view_menu_fit)
         action(view, "fullscreen", "Full screen", self._toggle_fullscreen, "F")
         action(view, "orbit", "Orbit the 3D camera", self._set_orbiting, "O", checkable=True)
         action(view, "presenter", "Presenter theme (high contrast, large fonts)", self._set_presenter, "T",
@@ -200,6 +209,7 @@ class MainWindow(QtWidgets.QMainWindow):
                    QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
         H, V = QtCore.Qt.Orientation.Horizontal, QtCore.Qt.Orientation.Vertical
         big = {1: "side", 2: "view2d", 3: "view3d"}[key]
+        self._big_view = big
         second = {1: "view3d", 2: "view3d", 3: "view2d"}[key]
         self.addDockWidget(L, d["controls"])
         self.addDockWidget(R, d[big])
@@ -223,9 +233,9 @@ class MainWindow(QtWidgets.QMainWindow):
         theme.apply_theme(app, self.presenter)
         for plot in (self.view2d, self.energy, self.schedule, *self.side.views(),
                      self.side.am_energy, self.side.dm_energy):
-            plot.setBackground(pg_background(self.presenter))
+            plot.setBackground(theme.plot_background(self.presenter))
             theme.style_plot(plot.getPlotItem(), self.presenter)
-        self.images.setBackground(pg_background(self.presenter))
+        self.images.setBackground(theme.plot_background(self.presenter))
         self.explanation.setMaximumHeight(170 if self.presenter else 90)
         with QtCore.QSignalBlocker(self.menu_actions["presenter"]):
             self.menu_actions["presenter"].setChecked(self.presenter)
@@ -278,6 +288,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.controls.set_preset(self.preset)
             return
         self.preset, self.params = name, params
+        self.worker.set_label(Path(name).stem)
         self.controls.set_preset(name)
         self.controls.set_params(params)
         self.live = True
@@ -287,6 +298,9 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_action(self, name: str) -> None:
         self.alert_label.hide()
         if name == "play":
+            if not self.playing and not self.live and self.shown is not None \
+                    and self.index < self.shown.length - 1:
+                self.worker.send("seek", self.index)  # play on from the step on screen
             self.live = True
             self.worker.send("play", not self.playing)
         elif name == "reseed":
@@ -300,41 +314,43 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _on_drop(self, x: float, y: float) -> None:
         self.live = True
-        self.worker.send("drop", (x, y))
+        self.worker.send("drop", (x, y, True))
         self.worker.send("play", True)
 
-    def _memory_points(self) -> list[list[float]] | None:
-        """The memories as an editable list (2D data only), else None with a message. Points
-        already edited come from the parameters, which may be ahead of the recording."""
-        if self.recording is None or self.recording.scene.memories.shape[1] != 2:
+    def _memories_editable(self) -> bool:
+        """Memories can be added and moved only for 2D data (else a message says so)."""
+        if self.shown is None or self.shown.segment.memories.shape[1] != 2:
             self.statusBar().showMessage("memories can be added and moved only for 2D data", 5000)
-            return None
-        if self.params.patterns.get("kind") == "points":
-            return [list(map(float, p)) for p in self.params.patterns["points"]]
-        return self.recording.scene.memories.tolist()
+            return False
+        return True
 
     def _on_memory_added(self, x: float, y: float) -> None:
-        points = self._memory_points()
-        if points is not None:
-            self.set_params(self.params.replace(patterns={"kind": "points", "points": points + [[x, y]]}))
+        if self._memories_editable():
+            self.live = True
+            self.worker.send("add_memory", (x, y))
 
     def _on_memory_moved(self, index: int, x: float, y: float) -> None:
-        points = self._memory_points()
-        if points is not None and index < len(points):
-            points[index] = [x, y]
-            self.set_params(self.params.replace(patterns={"kind": "points", "points": points}))
+        if self._memories_editable():
+            self.live = True
+            self.worker.send("move_memory", (index, x, y))
 
     def _on_scrubbed(self, index: int) -> None:
-        if self.recording is None:
+        if self.update_ is None:
             return
         self.live = False
         self.worker.send("play", False)
-        self.show_frame(self.recording, min(index, len(self.recording) - 1))
+        self.show_frame(self.update_, min(index, self.update_.index))
 
     def _set_highlight(self, index: int) -> None:
         for item in (self.view2d, self.energy, self.side, self.view3d):
             if hasattr(item, "set_highlight"):  # (the 3D view may be a label saying why there is none)
                 item.set_highlight(index)
+
+    def fit_views(self) -> None:
+        """Fit the 2D views to the landscape and the particles on screen (key A)."""
+        if self.shown is not None:
+            self.view2d.fit(self.shown.main.uv)
+            self.side.fit(np.concatenate([self.shown.am.uv, self.shown.dm.uv]))
 
     # -- worker -> views ------------------------------------------------------------
     def _on_frame_ready(self) -> None:
@@ -344,10 +360,10 @@ class MainWindow(QtWidgets.QMainWindow):
         if update.recording is not self.recording:
             self.live = True  # a new run: show it
         if self.live:
-            self.show_frame(update.recording, update.index)
-        else:
-            self.recording = update.recording
-            self.controls.set_recording(len(update.recording), self.index, self.step_shown())
+            self.show_frame(update, update.index)
+        else:  # scrubbing: keep the entry on screen, the scrubber learns the new length
+            self.update_ = update
+            self.controls.set_recording(update.snapshot.length, self.index, self.step_shown())
 
     def _on_failed(self, message: str) -> None:
         """Say why in the status bar; the red note stays until the user acts again."""
@@ -356,7 +372,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.alert_label.setToolTip(message)
         self.alert_label.show()
 
-    def _on_reverted(self, params: Params) -> None:
+    def _on_params_changed(self, params: Params) -> None:
+        """The run's parameters changed other than as the controls asked (a refused change
+        reverted, an undo, a seek into an earlier segment, a dropped cluster)."""
         self.params = params
         self.controls.set_params(params)
 
@@ -365,48 +383,48 @@ class MainWindow(QtWidgets.QMainWindow):
         self.controls.set_playing(playing)
 
     def step_shown(self) -> int:
-        return int(self.recording[self.index][0].frame["step"]) if self.recording is not None else 0
+        return self.shown.main.step if self.shown is not None else 0
 
-    def show_frame(self, recording: Recording, index: int) -> None:
-        """Draw recorded pair ``index`` into every view (the scrubber calls this too)."""
-        new_scene = recording is not self.recording
-        self.recording, self.index = recording, index
-        scene = recording.scene
-        main, twin = recording[index]
-        if new_scene:
-            self._on_new_scene(recording)
-        history = recording.history(index, 0)
-        trail = history.trail()
-        if self._wants("view2d"):
-            self._draw_landscape(self.view2d, main, trail, scene.memories_uv)
-        if self._wants("energy"):
-            self.energy.set_history(history, "E_sigma(x)" if main.model == "diffusion" else "energy",
-                                    main.params.steps)
-        self.schedule.set_step(int(main.frame["step"]))
-        am_i, dm_i = (1, 0) if main.model == "diffusion" else (0, 1)
-        self._update_labels(recording[index][am_i], recording[index][dm_i], scene.memories.shape[1] != 2)
-        for i, view, trace in ((am_i, self.side.am, self.side.am_energy), (dm_i, self.side.dm, self.side.dm_energy)):
-            if self._wants("side"):
-                side = recording.history(index, i)
-                self._draw_landscape(view, recording[index][i], side.trail(), scene.memories_uv)
-                trace.set_history(side, span=recording[index][i].params.steps)
-        if self._wants("view3d"):
-            self._draw_3d(main, trail, scene.memories_uv)
-        if scene.image_shape is not None and main.nearest is not None and self._wants("images"):
-            self.images.set_states(main.frame["x"], scene.memories[main.nearest], scene.image_shape)
-        sigma = main.frame["sigma"]
-        self.explanation.show_mode(main.model, sigma)
-        step = int(main.frame["step"])
-        self.controls.set_recording(len(recording), index, step)
+    def show_frame(self, update: Update, index: int) -> None:
+        """Draw entry ``index`` of ``update``'s recording into the views in sight (the
+        scrubber calls this too)."""
+        new_run = update.recording is not self.recording
+        self.update_, self.recording, self.index = update, update.recording, index
+        step = update.view(index)
+        self.shown = step
+        views = Views(view2d=self.view2d if self._wants("view2d") else None,
+                      side=self.side if self._wants("side") else None,
+                      view3d=self.view3d if self._wants("view3d") else None,
+                      energy=self.energy if self._wants("energy") else None,
+                      schedule=self.schedule,
+                      images=self.images if self._wants("images") or new_run else None)
+        draw_step(views, step)
+        if new_run:
+            self._on_new_run(step)
+        self.explanation.show_mode(step.main.model, step.main.sigma, step.main.params)
+        self.controls.set_recording(step.length, index, step.main.step)
+        sigma = step.main.sigma
         sig = "" if sigma != sigma else f"   sigma {sigma:.4g}"
-        self.step_label.setText(f"step {step}{sig}")
-        self._count_fps()
+        self.step_label.setText(f"step {step.main.step}{sig}")
+        self._draw_times.append(time.monotonic())
 
-    def run_start(self) -> np.ndarray | None:
-        """The initial particles (N, D) of the run on screen (a dropped cluster included), or
-        None before the simulation exists; the exports simulate from them."""
-        sim = self.worker.main
-        return None if sim is None else np.array(sim.initial, copy=True)
+    def _show_fps(self) -> None:
+        """The drawing rate over the last second; nothing once no frame is being drawn."""
+        now = time.monotonic()
+        self._draw_times = [t for t in self._draw_times if now - t < FPS_WINDOW_S]
+        self.fps_label.setText(f"{len(self._draw_times)} fps" if len(self._draw_times) > 1 else "")
+
+    def framing(self) -> dict:
+        """How each view frames the run now, for an export that films it the same way."""
+        out = {"2d": self.view2d.shown_range(), "side-by-side": self.side.shown_range()}
+        if hasattr(self.view3d, "camera"):
+            out["3d"] = self.view3d.camera()
+        return out
+
+    def run_snapshot(self):
+        """(snapshot, meta) of the run on screen, for the exports; None before it exists."""
+        update = self.update_
+        return None if update is None else (update.snapshot, update.meta)
 
     def in_sight(self, dock: str) -> bool:
         """Whether a dock can be seen now (not closed, not a tab behind another)."""
@@ -414,7 +432,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _wants(self, dock: str) -> bool:
         """Draw into a view only when it can be seen (every view while the window is hidden:
-        tests and export render hidden views)."""
+        tests render hidden views)."""
         return not self.isVisible() or self.in_sight(dock)
 
     def _on_dock_shown(self, dock: str, visible: bool) -> None:
@@ -423,58 +441,24 @@ class MainWindow(QtWidgets.QMainWindow):
             self._redraw.start()  # one redraw for all the docks a layout change shows
 
     def _draw_again(self) -> None:
-        if self.recording is not None:
-            self.show_frame(self.recording, self.index)
+        if self.update_ is not None:
+            self.show_frame(self.update_, self.index)
 
-    def _on_new_scene(self, recording: Recording) -> None:
-        scene = recording.scene
-        self.device_label.setText(scene.device)
-        self.device_label.setToolTip(scene.device_note)
+    def _on_new_run(self, step) -> None:
+        """A new run (a preset, a reset, a drop): the device in the status bar, which memories
+        can be dragged, the views fitted to the landscape and the particles, and the tab that
+        shows the preset raised."""
+        self.device_label.setText(step.device)
+        self.device_label.setToolTip(step.device_note)
+        if step.retrieval_note:
+            self._on_failed(step.retrieval_note)
         for view in (self.view2d, *self.side.views()):
-            view.memories_movable = scene.memories.shape[1] == 2
-        if scene.image_shape is not None:
+            view.memories_movable = step.segment.memories.shape[1] == 2
+        self.fit_views()
+        if step.image_shape is not None:
             self.docks["images"].raise_()
-        else:
-            self.images.show_message("these memories are points, not images: the 'letters' preset shows "
-                                     "each particle as an image beside its nearest memory")
-
-    def _update_labels(self, am: Snapshot, dm: Snapshot, plane: bool) -> None:
-        """Titles and the schedule plot follow live parameter changes (redrawn only on change)."""
-        key = (id(am.params), id(dm.params), id(dm.sigmas))
-        if key == self._labels_key:
-            return
-        self._labels_key = key
-        beta = f", beta = {am.params.beta:g}" if am.model == "modern" else ""
-        self.side.set_titles(f"Associative memory ({am.model}{beta})",
-                             f"Diffusion ({dm.params.sampler}, {dm.params.schedule})")
-        self.view2d.setTitle(f"{self.preset}: {self.params.model}"
-                             + (" (plane of the principal components)" if plane else ""))
-        self.schedule.set_sigmas(dm.sigmas)
-
-    def _draw_landscape(self, view: Landscape2DView, snap: Snapshot, trail: np.ndarray,
-                        memories_uv: np.ndarray) -> None:
-        land = snap.landscape
-        view.set_landscape(land["energy"], (land["x"][0], land["x"][-1]), (land["y"][0], land["y"][-1]),
-                           land["grad"])
-        view.set_memories(memories_uv)
-        view.set_particles(snap.uv, trail)
-
-    def _draw_3d(self, snap: Snapshot, trail: np.ndarray, memories_uv: np.ndarray) -> None:
-        """Particles, trails and memory pins sit on the surface (z None): for data with D > 2 a
-        particle's own energy is not the energy of its projection on the plane."""
-        view = self.view3d
-        if not hasattr(view, "set_landscape"):
-            return
-        land = snap.landscape
-        view.set_landscape(land["energy"], (land["x"][0], land["x"][-1]), (land["y"][0], land["y"][-1]))
-        view.set_particles(snap.uv, None, theme.particle_colors(len(snap.uv)) / 255.0)
-        view.set_trails(trail)
-        view.set_memories(memories_uv)
-
-    def _count_fps(self) -> None:
-        now = time.monotonic()
-        self._draw_times = [t for t in self._draw_times if now - t < 1.0] + [now]
-        self.fps_label.setText(f"{len(self._draw_times)} fps")
+        elif not self.in_sight(self._big_view):
+            self.docks[self._big_view].raise_()
 
     # -- sessions ---------------------------------------------------------------------
     def session(self) -> Session:
@@ -537,6 +521,3 @@ class MainWindow(QtWidgets.QMainWindow):
         self.settings.sync()
         super().closeEvent(event)
 
-
-def pg_background(presenter: bool):
-    return "k" if presenter else (24, 26, 31)

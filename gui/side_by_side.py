@@ -27,8 +27,11 @@ class SideBySideView(QtWidgets.QWidget):
             layout.addWidget(trace, 1, col)
         layout.setRowStretch(0, 3)
         layout.setRowStretch(1, 1)
-        self.dm.setXLink(self.am)
-        self.dm.setYLink(self.am)
+        # the two panels show one range: a pan or zoom of either is copied to the other (not
+        # pyqtgraph's view links, which line views up by their pixel positions on screen)
+        for view, other in ((self.am, self.dm), (self.dm, self.am)):
+            view.getPlotItem().vb.sigRangeChangedManually.connect(
+                lambda *_, v=view, o=other: o.show_range(*v.shown_range()))
 
     def _on_hover(self, index: int) -> None:
         self.set_highlight(index)
@@ -44,6 +47,18 @@ class SideBySideView(QtWidgets.QWidget):
 
     def views(self) -> tuple[Landscape2DView, Landscape2DView]:
         return self.am, self.dm
+
+    def fit(self, points: np.ndarray | None = None) -> None:
+        """Both panels: the landscape and most of ``points`` (see Landscape2DView.fit)."""
+        self.am.fit(points)
+        self.dm.show_range(*self.am.shown_range())
+
+    def shown_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        return self.am.shown_range()
+
+    def show_range(self, x_range: tuple[float, float], y_range: tuple[float, float]) -> None:
+        for view in self.views():
+            view.show_range(x_range, y_range)
 
     def set_layer_visible(self, name: str, on: bool) -> None:
         for view in self.views():

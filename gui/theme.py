@@ -15,6 +15,15 @@ COLORMAP = "viridis"
 MEMORY_COLOR = (255, 80, 80)
 VIOLATION_COLOR = (255, 60, 60)
 HIGHLIGHT_COLOR = (255, 255, 255)
+SEGMENT_COLOR = (150, 200, 255)  #: where a parameter change began a new segment of the recording
+LANDSCAPE_MOVE_COLOR = (255, 120, 200)  #: the energy trace's running landscape moves
+SAMPLER_MOVE_COLOR = (90, 220, 140)  #: ... and running sampler moves
+PLOT_BACKGROUND = (24, 26, 31)  #: behind every plot and the 3D view in the normal theme
+
+
+def plot_background(presenter: bool):
+    """The plots' background colour in each theme (pyqtgraph colour spec)."""
+    return "k" if presenter else PLOT_BACKGROUND
 
 
 PALETTE_SIZE = 12  #: few distinct colours: pyqtgraph renders each symbol colour once
@@ -68,16 +77,27 @@ def apply_theme(app: QtWidgets.QApplication, presenter: bool) -> None:
     font.setPointSize(15 if presenter else 10)
     font.setBold(presenter)  # also un-bolds when the presenter theme is switched off
     app.setFont(font)
-    pg.setConfigOptions(background="k" if presenter else (24, 26, 31),
+    pg.setConfigOptions(background=plot_background(presenter),
                         foreground="w" if presenter else (210, 214, 222), antialias=True)
 
 
+#: the widest tick label an axis makes room for; a fixed room keeps a plot's layout (and an
+#: exported frame's) the same whatever labels it showed before
+WIDEST_TICK = "-000.00"
+
+
 def style_plot(plot: pg.PlotItem, presenter: bool) -> None:
-    """Axis fonts and pens of one pyqtgraph plot for the current theme."""
+    """Axis fonts, pens and fixed sizes of one pyqtgraph plot for the current theme."""
     font = QtGui.QFont()
     font.setPointSize(14 if presenter else 9)
+    metrics = QtGui.QFontMetrics(font)
     for name in ("left", "bottom"):
         axis = plot.getAxis(name)
         axis.setTickFont(font)
         axis.setTextPen(pg.mkPen("w" if presenter else (210, 214, 222)))
         axis.setPen(pg.mkPen("w" if presenter else (120, 124, 132), width=2 if presenter else 1))
+    for name in ("left", "bottom"):  # fixed room for tick labels; pyqtgraph adds the offsets and the label
+        plot.getAxis(name).setStyle(autoExpandTextSpace=False, autoReduceTextSpace=False,
+                                    tickTextWidth=metrics.horizontalAdvance(WIDEST_TICK),
+                                    tickTextHeight=metrics.height())
+    plot.titleLabel.setAttr("size", "17pt" if presenter else "11pt")  # the views fit their titles to it

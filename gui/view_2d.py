@@ -8,6 +8,8 @@ transposed here on purpose and placed on the world rectangle of the grid.
 """
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui
@@ -21,6 +23,8 @@ CONTOUR_LEVELS = 9
 ARROW_GRID = 17
 TRAIL_BANDS = 4
 HOVER_PIXELS = 9.0
+FIT_PADDING = 0.02  #: a fitted range reaches this share of its size beyond what it fits
+TITLE_MIN_SHARE = 0.7  #: a long title shrinks to this share of the theme's size before it is cut
 
 
 def contour_segments(e: np.ndarray, levels: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
@@ -120,7 +124,7 @@ class Landscape2DView(pg.PlotWidget):
 
     def __init__(self, title: str = "", parent=None):
         self._vb = _LandscapeViewBox(self)
-        super().__init__(parent=parent, viewBox=self._vb, title=title)
+        super().__init__(parent=parent, viewBox=self._vb)
         self.memories_movable = True  #: False on a plane through D > 2 data (drags then pan)
         self.setAspectLocked(True)
         self.hideButtons()
@@ -155,10 +159,13 @@ class Landscape2DView(pg.PlotWidget):
         self._xy = np.zeros((0, 2))
         self._trail = np.zeros((0, 0, 2))
         self._hover = -1
-        self._rect: QtCore.QRectF | None = None
+        self._rect: QtCore.QRectF | None = None  # the landscape's rectangle
+        self._home: QtCore.QRectF | None = None  # the range to show: fitted, or the user's pan and zoom
         self._landscape: tuple = (None, None, None)  # the last arrays drawn and their ranges
+        self._vb.sigRangeChangedManually.connect(self._user_moved)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
+        self.setTitle(title)
 
     # -- data ------------------------------------------------------------
     def set_landscape(self, energy: np.ndarray, x_range: tuple[float, float],
@@ -188,8 +195,90 @@ class Landscape2DView(pg.PlotWidget):
         self.contours.setData(flat[:, 0], flat[:, 1])
         self._set_arrows(grad, x_range, y_range)
         if rect != self._rect:  # a new grid (another preset): frame it; otherwise keep the user's zoom
-            self.setRange(rect, padding=0.0)
             self._rect = rect
+            self.fit()
+
+    # -- the title -------------------------------------------------------------------
+    def setTitle(self, title: str = "") -> None:
+        """The title, in the theme's size when it fits the view's width, else smaller (down to
+        TITLE_MIN_SHARE of it) and only then cut with an ellipsis; never wider than the view
+        (pyqtgraph would widen the plot past its widget to fit a long title)."""
+        self._title = title
+        self._fit_title()
+
+    def _fit_title(self) -> None:
+        plot = self.getPlotItem()
+        if plot is None:  # closing
+            return
+        label = plot.titleLabel
+        text = self.__dict__.get("_title", "")
+        if not text:
+            plot.setTitle(None)
+            return
+        base = float(str(label.opts.get("size", "11pt")).removesuffix("pt"))
+        room = max(self.width() - 24, 40)
+        key = (text, room, base)
+        if key == self.__dict__.get("_title_key"):
+            return  # laying the label's text out again costs more than the check
+        self._title_key = key
+        font = QtGui.QFont(self.font())
+        for pt in np.linspace(base, base * TITLE_MIN_SHARE, 6):
+            font.setPointSizeF(pt)
+            if QtGui.QFontMetricsF(font).horizontalAdvance(text) <= room:
+                break
+        else:
+            text = QtGui.QFontMetrics(font).elidedText(text, QtCore.Qt.TextElideMode.ElideRight, room)
+        # the size as inline style: label.setText(size=...) would replace the theme's size for good
+        label.setText(f"<span style='font-size: {pt:.1f}pt'>{html.escape(text)}</span>")
+        height = np.ceil(label.itemRect().height()) + 4  # the row fits the text (pyqtgraph fixes 30 px)
+        label.setMinimumWidth(0)
+        label._sizeHint[QtCore.Qt.SizeHint.MinimumSize] = (0, height)
+        label.setMaximumHeight(height)
+        label.setVisible(True)
+        plot.layout.setRowFixedHeight(0, height)
+        plot.layout.activate()  # at once: an export renders the frame before any event is processed
+
+    # -- the range shown ----------------------------------------------------------
+    def fit(self, points: np.ndarray | None = None) -> None:
+        """Show the landscape and, when given, most of ``points`` (N, 2): the box of their 1st
+        to 99th percentiles (a few far strays do not shrink the picture)."""
+        rect = QtCore.QRectF(self._rect) if self._rect is not None else None
+        pts = None if points is None else np.asarray(points, np.float64).reshape(-1, 2)
+        if pts is not None and len(pts):
+            pts = pts[np.isfinite(pts).all(axis=1)]
+        if pts is not None and len(pts):
+            (x0, y0), (x1, y1) = np.percentile(pts, 1, axis=0), np.percentile(pts, 99, axis=0)
+            box = QtCore.QRectF(x0, y0, max(x1 - x0, 1e-9), max(y1 - y0, 1e-9))
+            rect = box if rect is None else rect.united(box)
+        if rect is not None:
+            pad_x, pad_y = FIT_PADDING * rect.width(), FIT_PADDING * rect.height()
+            self._home = rect.adjusted(-pad_x, -pad_y, pad_x, pad_y)
+            self.setRange(self._home, padding=0.0)
+
+    def shown_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """The x and y range this view keeps (its fitted or panned range)."""
+        r = self._home if self._home is not None else self._vb.viewRect()
+        return (r.left(), r.right()), (r.top(), r.bottom())
+
+    def show_range(self, x_range: tuple[float, float], y_range: tuple[float, float]) -> None:
+        """Keep showing exactly this range (an export films what the window shows)."""
+        self._home = QtCore.QRectF(x_range[0], y_range[0], x_range[1] - x_range[0], y_range[1] - y_range[0])
+        self._vb.setRange(self._home, padding=0.0)
+
+    def _user_moved(self, *_) -> None:
+        """A pan or zoom by the mouse becomes the range to keep."""
+        self._home = self._vb.viewRect()
+
+    def resizeEvent(self, event) -> None:
+        """A new size (a layout change, a dock shown from behind a tab) keeps the range: with
+        the aspect ratio locked, pyqtgraph would otherwise widen it at every squeeze and a
+        view shown again after being hidden looked at a dot of landscape."""
+        super().resizeEvent(event)
+        if self.__dict__.get("_title"):
+            self._fit_title()
+        home = self.__dict__.get("_home")  # (pyqtgraph calls this from its constructor, before our attributes)
+        if home is not None and self.width() > 20 and self.height() > 20:
+            self._vb.setRange(home, padding=0.0)
 
     def _set_arrows(self, grad, x_range, y_range) -> None:
         """Arrows along the score -grad E on a subsampled grid; length shows relative strength."""

@@ -28,12 +28,11 @@ from memscape.gui.gl.particles_item import ParticlesItem
 from memscape.gui.gl.pins_item import PinsItem
 from memscape.gui.gl.surface_format import SAMPLES, surface_format
 from memscape.gui.gl.trails_item import TrailsItem
-from memscape.gui.theme import HIGHLIGHT_COLOR
+from memscape.gui.theme import HIGHLIGHT_COLOR, PLOT_BACKGROUND
 from memscape.gui.trail_thinning import thinned
 
 BOX_HEIGHT = 0.5  #: world height of the clipped energy range (the longer side spans 2)
 CLIP_PERCENTILE = 92.0  #: energies above this percentile of the map are shown flat at the top
-BACKGROUND = (24, 26, 31)
 DEFAULT_COLOR = (0.92, 0.92, 0.92, 0.9)  #: particles when no colours are given
 #: multisampling of render_image's framebuffer (video frames: quality over speed); frames on
 #: screen use the surface format's SAMPLES
@@ -42,6 +41,7 @@ EXPORT_SAMPLES = 4
 #: about 5 ms for the 2D views' 12,000 thick segments; on the surface half as many read clearly
 MAX_SEGMENTS_3D = 6_000
 LAYERS_3D = ("colormap", "contours", "trails", "memories", "particles")  #: 2D-only layers are ignored
+DEFAULT_CAMERA = (3.2, 38.0, 45.0)  #: distance, elevation and azimuth (degrees) of a new view's camera
 
 
 def display_range(energy: np.ndarray) -> tuple[float, float]:
@@ -92,7 +92,7 @@ class Landscape3DView(GLViewMixin, QtWidgets.QWidget):
         self._pending: QtOpenGL.QOpenGLFramebufferObject | None = None  # a frame started, not yet read
         self._collector = QtCore.QTimer(self, singleShot=True, interval=0)  # a child: never fires after the view
         self._collector.timeout.connect(self._collect_render)
-        self.setBackgroundColor(BACKGROUND)
+        self.setBackgroundColor(PLOT_BACKGROUND)
         self.setMinimumSize(200, 150)
         self.surface = HeightFieldItem()
         self.trails = TrailsItem()
@@ -101,8 +101,7 @@ class Landscape3DView(GLViewMixin, QtWidgets.QWidget):
         self.particles = ParticlesItem()
         for item in (self.surface, self.trails, self.highlight, self.particles, self.pins):
             self.addItem(item)  # drawn in this order: the surface first, the pins over the crowd
-        self.setCameraPosition(pos=QtGui.QVector3D(0.0, 0.0, 0.3 * BOX_HEIGHT), distance=3.2,
-                               elevation=38.0, azimuth=45.0)
+        self.set_camera(DEFAULT_CAMERA)
         self._map: tuple[np.ndarray, tuple, tuple] | None = None  # heights (world), x_range, y_range
         self._energy_range = (0.0, 1.0)
         self._particles: tuple[np.ndarray, np.ndarray | None, np.ndarray | None] | None = None
@@ -155,6 +154,16 @@ class Landscape3DView(GLViewMixin, QtWidgets.QWidget):
         if index != self._highlight:
             self._highlight = index
             self._changed("highlight")
+
+    def camera(self) -> tuple[float, float, float]:
+        """(distance, elevation, azimuth) of the camera now."""
+        return float(self.opts["distance"]), float(self.opts["elevation"]), float(self.opts["azimuth"])
+
+    def set_camera(self, camera: tuple[float, float, float]) -> None:
+        """Put the camera at (distance, elevation, azimuth), looking at the landscape's centre."""
+        distance, elevation, azimuth = camera
+        self.setCameraPosition(pos=QtGui.QVector3D(0.0, 0.0, 0.3 * BOX_HEIGHT), distance=distance,
+                               elevation=elevation, azimuth=azimuth)
 
     def set_orbit(self, azimuth_deg: float, elevation_deg: float | None = None) -> None:
         """Turn the camera to ``azimuth_deg`` around the vertical axis (and tilt it)."""
@@ -288,7 +297,7 @@ class Landscape3DView(GLViewMixin, QtWidgets.QWidget):
             except RuntimeError as exc:  # no OpenGL here: say so in the view
                 error = str(exc)
         painter = QtGui.QPainter(self)
-        painter.fillRect(self.rect(), QtGui.QColor(*BACKGROUND))
+        painter.fillRect(self.rect(), QtGui.QColor(*PLOT_BACKGROUND))
         if error is not None:
             painter.setPen(QtGui.QColor(230, 230, 230))
             painter.drawText(self.rect(), QtCore.Qt.AlignmentFlag.AlignCenter, error)

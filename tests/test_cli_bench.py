@@ -35,7 +35,7 @@ def test_quick_json_has_every_figure_with_positive_finite_numbers():
 
 
 def test_bench_imports_no_qt():
-    code = "import sys, main, memscape.engine.bench; sys.exit(any(m.startswith(('PyQt6', 'pyqtgraph', 'OpenGL')) for m in sys.modules))"
+    code = "import sys, main, memscape.engine.bench, memscape.gui.bench; sys.exit(any(m.startswith(('PyQt6', 'pyqtgraph', 'OpenGL')) for m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
 
 

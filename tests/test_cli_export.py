@@ -92,11 +92,15 @@ def test_gui_dialog_and_cli_give_the_same_first_frame(qapp, qtbot, tmp_path):
                   "--title", "same", "--view", "side-by-side")
     assert done.returncode == 0, done.stderr
 
+    from memscape.engine.run import Run
+
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     params = build_params(parser.parse_args([*FAST, "--out", "x"]))
     apply_theme(qapp, presenter=False)  # as MainWindow does
-    dialog = ExportVideoDialog(params, name="same", folder=tmp_path, view="side-by-side")
+    run = Run(params, label="two-wells")  # what the window runs, to its end
+    run.run_to_end()
+    dialog = ExportVideoDialog(run.snapshot(), run.meta, name="same", folder=tmp_path, view="side-by-side")
     qtbot.addWidget(dialog)
     dialog.format.setCurrentIndex(dialog.format.findData("png"))
     dialog.resolution.setCurrentIndex(dialog.resolution.findData("720p"))
@@ -121,6 +125,7 @@ def test_3d_without_any_opengl_is_a_clear_error(tmp_path):
     assert "Traceback" not in done.stderr and list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.display  # its own Xvfb: where pytest-xvfb has none, neither has it
 def test_3d_export_with_no_display_starts_its_own_xvfb(tmp_path):
     pytest.importorskip("memscape.gui.view_3d")
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}

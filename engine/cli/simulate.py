@@ -1,11 +1,15 @@
 """``python main.py simulate``: run a preset headless and write its trajectory (.npz).
 
-The file holds positions (T+1, N, D), energy (T+1, N), memories (M, D), sigma
-(T+1,) for diffusion and params (JSON of every parameter used); it is written
-atomically and loads with allow_pickle=False. Any error is one line on stderr
-and exit code 2, and leaves no file behind; what cannot be done (the output, the
---init file, the run's memory, disk and work: engine.limits) is refused before the
-run starts. SIGINT, SIGTERM and SIGHUP end it between two steps (exit 130, 143, 129).
+The file holds positions (T+1, N, D), energy (T+1, N), memories (M, D), params (JSON
+of every parameter used) and, for diffusion, sigma (T+1,), energy_fixed (T+1, N),
+landscape_move and sampler_move (T, N) (:func:`engine.simulation.run`); it is written
+atomically and loads with allow_pickle=False. It prints the backend, what it wrote and
+the rise shares of the run's fixed function (:mod:`engine.energy_accounting`): for
+diffusion -log p_sigma_ref, for an AM its energy, where any rise beyond round-off is a
+fault and is reported as a warning on stderr. Any error is one line on stderr and exit
+code 2, and leaves no file behind; what cannot be done (the output, the --init file,
+the run's memory, disk and work: engine.limits) is refused before the run starts.
+SIGINT, SIGTERM and SIGHUP end it between two steps (exit 130, 143, 129).
 """
 from __future__ import annotations
 
@@ -104,8 +108,10 @@ def load_init(path: str, params: Params, explicit_particles: bool) -> tuple[np.n
 
 def run(args: argparse.Namespace) -> int:
     from memscape.engine import limits
+    from memscape.engine.energy_accounting import tally_rises
     from memscape.engine.interrupts import deferred_signals
-    from memscape.engine.simulation import DivergenceError, run as run_simulation
+    from memscape.engine.patterns import make_patterns
+    from memscape.engine.simulation import DivergenceError, energy_scale, run as run_simulation
     from memscape.engine.trajectory_io import save_npz
 
     try:
@@ -135,6 +141,18 @@ def run(args: argparse.Namespace) -> int:
     t, n, d = arrays["positions"].shape
     print(f"wrote {args.out}: {t - 1} steps of {n} particles in {d} dimensions, "
           f"{arrays['memories'].shape[0]} memories ({params.model})")
+    diffusion = params.model == "diffusion"
+    tally = tally_rises(arrays["energy_fixed"] if diffusion else arrays["energy"], backend.precision,
+                        energy_scale(params, make_patterns(params.patterns)))
+    shares = (f"for {100 * tally.particle_share:.1f}% of particles, at {100 * tally.step_share:.1f}% of steps "
+              f"(beyond {backend.precision} round-off)")
+    if diffusion:
+        print(f"the fixed function -log p_sigma_ref (sigma_ref = {params.fixed_sigma:g}) rose {shares}")
+    elif tally.steps_with_rise:
+        print(f"memscape simulate: warning: the {params.model} energy rose {shares}; an associative memory's "
+              f"energy never rises at a step size below its stability bound", file=sys.stderr)
+    else:
+        print(f"the {params.model} energy never rose beyond {backend.precision} round-off")
     return 0
 
 

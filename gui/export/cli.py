@@ -2,13 +2,14 @@
 
     python main.py export --preset two-wells --out clip.mp4 --view 2d --size 1280x720 --fps 30 --seconds 5
 
-The run is simulated once and rendered by the GUI's own views, hidden
-(:mod:`gui.export.frame_renderer`, the same code the Export video dialog runs), so
-the picture equals the app's for the same settings. On Linux with no display, 2D
-views render on the offscreen Qt platform, and the 3D view, which needs OpenGL, on a
-private Xvfb server started for the export when one is installed (it dies with the
-export, even a killed one, and its errors are reported); elsewhere the native
-platform renders offscreen. A progress line goes to stderr.
+A run of the parameters (memscape.engine.run.Run, what the window runs) is stepped to its
+end and its recording rendered by the GUI's own views, hidden
+(:mod:`memscape.gui.export.frame_renderer`, the same code the Export video dialog runs), so
+the picture equals the app's for the same settings. On Linux with no display, 2D views
+render on the offscreen Qt platform, and the 3D view, which needs OpenGL, on a private
+Xvfb server started for the export when one is installed (it dies with the export, even a
+killed one, and its errors are reported); elsewhere the native platform renders
+offscreen. A progress line goes to stderr.
 
 Before any work the target is checked (:func:`gui.export.video_writer.check_output`),
 and the video's frames and pixels and the run's memory and work are checked against
@@ -34,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 from typing import Callable, Iterator
 
 from memscape.engine.cli.simulate import add_param_arguments
@@ -249,7 +251,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(exc), EXIT_USAGE)
     try:
         with headless_display(args.view):
-            code = _export(args.out, params, fmt, settings, args.force)
+            code = _export(args.out, params, fmt, settings, args.force, Path(args.preset).stem)
     except RuntimeError as exc:
         return _fail(str(exc), EXIT_FAILED)
     if code == 0:
@@ -265,15 +267,16 @@ def _check_run(params, settings: RenderSettings) -> None:
     GRID_RESOLUTION^2 points)."""
     from memscape.engine import limits
     from memscape.engine.backend import get_backend
-    from memscape.gui.worker import GRID_RESOLUTION
+    from memscape.engine.run.recording import DEFAULT_BUDGET
+    from memscape.engine.run.run import GRID_RESOLUTION, partner_params
 
     limits.check_video(settings.frame_count, settings.size)
-    estimate = limits.export_estimate(params, settings.frame_count, settings.size, settings.view,
-                                      GRID_RESOLUTION ** 2)
+    estimate = limits.export_estimate(params, partner_params(params), settings.size, GRID_RESOLUTION ** 2,
+                                      DEFAULT_BUDGET)
     limits.check_estimate(estimate, "this export", get_backend(params.backend, params.precision).name)
 
 
-def _export(out: str, params, fmt: str, settings: RenderSettings, force: bool = False) -> int:
+def _export(out: str, params, fmt: str, settings: RenderSettings, force: bool = False, label: str = "") -> int:
     """Make the QApplication as the app does (GL format first, the normal theme) and run the
     export job with a progress line; a signal stops it between two frames (module docstring)."""
     from PyQt6 import QtCore, QtWidgets
@@ -281,7 +284,7 @@ def _export(out: str, params, fmt: str, settings: RenderSettings, force: bool = 
     from memscape.engine.backend import BackendError
     from memscape.engine.interrupts import deferred_signals
     from memscape.engine.simulation import DivergenceError
-    from memscape.gui.export.frame_renderer import check_view_possible, export_job
+    from memscape.gui.export.frame_renderer import check_view_possible, export_params_job
     from memscape.gui.export.video_writer import ExportError
     from memscape.gui.theme import apply_theme
 
@@ -297,7 +300,8 @@ def _export(out: str, params, fmt: str, settings: RenderSettings, force: bool = 
         apply_theme(app, presenter=False)
         try:
             check_view_possible(settings.view)
-            with contextlib.closing(export_job(params, settings, out, fmt, force=force)) as job:
+            job = export_params_job(params, settings, out, fmt, force=force, label=label)
+            with contextlib.closing(job):
                 for progress in job:  # closing: an interrupt removes the temporary file at once
                     guard.check()
                     bar.update(*progress)

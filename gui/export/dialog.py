@@ -2,10 +2,11 @@
 
 The dialog collects a :class:`RenderSettings` (format, resolution, frames per second,
 length, view, camera orbit, overlays) and a target path, then runs
-:func:`gui.export.frame_renderer.export_job`, the very code ``main.py export`` runs,
-through an :class:`ExportRunner` (progress dialog with Cancel; the app stays live).
-:func:`install` adds "Export video...", "Export trajectories..." and a record button
-to the main window.
+:func:`memscape.gui.export.frame_renderer.export_job` on the recording of the run on screen,
+the very code ``main.py export`` runs, through an :class:`ExportRunner` (progress dialog with
+Cancel; the app stays live). :func:`install` adds "Export video...", "Export
+trajectories..." and a record button to the main window; both exports first let the
+window's worker thread step the run to its end (:class:`RunCompletion`).
 """
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from pathlib import Path
 
 from PyQt6 import QtCore, QtGui, QtWidgets
 
-from memscape.engine.params import Params
+from memscape.engine.run import Snapshot
 from memscape.gui.export.frame_renderer import export_job, gl_available
 from memscape.gui.export.settings import OVERLAYS, RESOLUTIONS, RenderSettings
-from memscape.gui.export.runner import ExportRunner, report_outcome
+from memscape.gui.export.runner import ExportRunner, RunCompletion, report_outcome
 from memscape.gui.export.video_writer import ExportError, check_frame_folder
 
 FORMAT_LABELS = {"mp4": "MP4 video (H.264)", "gif": "Animated GIF", "png": "PNG sequence (folder)"}
@@ -30,15 +31,18 @@ def target_for(folder: Path, stem: str, fmt: str) -> Path:
 
 
 class ExportVideoDialog(QtWidgets.QDialog):
-    """Settings for one video export of ``params``; :meth:`start_export` runs it."""
+    """Settings for one video export of a recorded run (``snapshot`` and the run's ``meta``);
+    :meth:`start_export` runs it."""
 
-    def __init__(self, params: Params, name: str = "memscape", folder: Path | None = None,
+    def __init__(self, snapshot: Snapshot, meta: dict, name: str = "memscape", folder: Path | None = None,
                  presenter: bool = False, view: str = "2d", parent: QtWidgets.QWidget | None = None,
-                 init=None):
+                 framing: dict | None = None):
         super().__init__(parent)
         self.setWindowTitle("Export video")
-        self.params, self.presenter, self._stem = params, presenter, name
-        self.init = init  #: the run's initial states (N, D), or None for the seeded draw
+        self.snapshot, self.meta = snapshot, meta  #: the recorded run to film
+        self.presenter, self._stem = presenter, name
+        #: the window's framing per view ("2d", "side-by-side": x and y range; "3d": camera)
+        self.framing = framing or {}
         self.runner: ExportRunner | None = None
         folder = folder or Path(QtCore.QStandardPaths.writableLocation(
             QtCore.QStandardPaths.StandardLocation.MoviesLocation) or Path.home())
@@ -112,7 +116,13 @@ class ExportVideoDialog(QtWidgets.QDialog):
         return RenderSettings(view=self.view.currentData(), size=RESOLUTIONS[self.resolution.currentData()],
                               fps=float(self.fps.value()), seconds=self.seconds.value(),
                               title=self.title.text(), overlays=overlays, orbit=self.orbit.value(),
-                              presenter=self.presenter)
+                              presenter=self.presenter, **self._framing_of(self.view.currentData()))
+
+    def _framing_of(self, view: str) -> dict:
+        """The RenderSettings fields that film ``view`` as the window shows it."""
+        if view not in self.framing:
+            return {}
+        return {"camera": self.framing[view]} if view == "3d" else {"view_range": self.framing[view]}
 
     def _format_changed(self) -> None:
         """Keep the file name in step with the format: clip.mp4 <-> clip.gif <-> clip_frames."""
@@ -156,7 +166,7 @@ class ExportVideoDialog(QtWidgets.QDialog):
                 if answer != QtWidgets.QMessageBox.StandardButton.Yes:
                     return None
                 force = True
-        job = export_job(self.params, settings, path, self.fmt(), init=self.init, force=force)
+        job = export_job(self.snapshot, self.meta, settings, path, self.fmt(), force=force)
         self.runner = ExportRunner(job, f"Exporting {path.name}...", f"wrote {path}",
                                    self.parentWidget(), show_dialog=show_progress)
         self.accept()
@@ -169,30 +179,39 @@ class ExportVideoDialog(QtWidgets.QDialog):
 
 def install(window) -> None:
     """Add "Export video..." (Ctrl+E), "Export trajectories..." and a record button to ``window``
-    (a gui.main_window.MainWindow: ``file_menu``, ``params``, ``preset``, ``presenter``,
-    ``run_start()``). Both exports simulate the run again from the window's run's start, so
-    particles dropped by a click are in them too."""
-    from memscape.gui.export.data_dialog import export_trajectories
+    (a MainWindow: ``file_menu``, ``worker``, ``preset``, ``presenter``, ``run_snapshot()``).
+    Both export the run on screen (a dropped cluster, memory edits and live changes included),
+    completed to its end first."""
+    from memscape.gui.export.data_dialog import ask_path, start_trajectory_export
 
-    def export_video() -> None:
-        dialog = ExportVideoDialog(window.params, name=Path(window.preset).stem, presenter=window.presenter,
-                                   parent=window, init=window.run_start())
+    def export_video(snapshot, meta) -> None:
+        dialog = ExportVideoDialog(snapshot, meta, name=Path(window.preset).stem, presenter=window.presenter,
+                                   parent=window, framing=window.framing())
         dialog.finished.connect(dialog.deleteLater)
         dialog.accepted.connect(lambda: dialog.runner.finished.connect(
             lambda ok, msg: report_outcome(window, ok, msg)))
         dialog.open()
+        window.export_dialog = dialog
+
+    def export_data(snapshot, meta) -> None:
+        chosen = ask_path(window.preset, window)
+        if chosen is not None:
+            window.trajectory_export = start_trajectory_export(snapshot, *chosen, window)
+
+    def completed(then):
+        return lambda: RunCompletion(window, then).start()
 
     first = window.file_menu.actions()[0] if window.file_menu.actions() else None
     video = QtGui.QAction("Export video...", window)
     video.setShortcut(QtGui.QKeySequence("Ctrl+E"))
-    video.triggered.connect(export_video)
+    video.triggered.connect(completed(export_video))
     data = QtGui.QAction("Export trajectories...", window)
-    data.triggered.connect(lambda: export_trajectories(window.params, window.preset, window, window.run_start()))
+    data.triggered.connect(completed(export_data))
     window.file_menu.insertActions(first, [video, data])
     record = QtWidgets.QToolButton()
     record.setText("● Record")
-    record.setToolTip("Export a video of the current settings (Ctrl+E)")
+    record.setToolTip("Export a video of the run on screen (Ctrl+E)")
     record.setStyleSheet("QToolButton { color: rgb(255, 80, 80); font-weight: bold; }")
-    record.clicked.connect(export_video)
+    record.clicked.connect(completed(export_video))
     window.statusBar().insertPermanentWidget(0, record)
     window.export_actions = {"video": video, "data": data, "record": record}

@@ -1,113 +1,47 @@
-"""Render the frames of an exported video: the one code path of the GUI dialog and the CLI.
+"""Render the frames of an exported video from a run's recording: the one code path of the
+GUI dialog and the CLI.
 
-A run is simulated once and kept whole (:func:`record`); frame k of the video shows
-step :func:`gui.export.settings.frame_steps` of it. The views are the
-app's own widgets (:class:`gui.view_2d.Landscape2DView`, the side-by-side pair,
-:class:`gui.view_3d.Landscape3DView`), built hidden at exactly the asked size and
-drawn into a QImage, with the overlays on top.
+A video films a recorded run (:class:`memscape.engine.run.Run`): frame k of F shows entry
+:func:`memscape.gui.export.settings.frame_steps` (F, L - 1) of its L recorded entries, drawn by
+:func:`memscape.gui.draw_step.draw_step` into the app's own view for ``settings.view`` (the
+2D landscape, the side-by-side pair or the 3D landscape), built hidden at exactly the asked
+size, with the overlays on top. The window exports the run it shows; ``main.py export``
+first steps a Run of its parameters to the end (:func:`simulate`).
 
-:func:`export_job` is a generator doing the whole export one small piece per
-``next()``: the CLI simply loops over it, the dialog calls ``next()`` from a timer
-so the app stays responsive, and cancelling is ``job.close()`` (the writer then
-removes its temporary file).
+:func:`export_job` is a generator doing the whole export one small piece per ``next()``: the
+CLI simply loops over it, the dialog calls ``next()`` from a timer so the app stays
+responsive, and cancelling is ``job.close()`` (the writer then removes its temporary file).
 """
 from __future__ import annotations
 
-import dataclasses
 import gc
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
-from memscape.engine.landscape import Grid
 from memscape.engine.params import Params
-from memscape.engine.simulation import Simulation
+from memscape.engine.run import Run, Snapshot, StepView
+from memscape.engine.run.view import step_view
 from memscape.gui import theme
+from memscape.gui.draw_step import Views, draw_step
 from memscape.gui.export.overlays import OverlayText, band_heights, draw_overlays, params_readout, step_readout
 from memscape.gui.export.settings import Progress, RenderSettings, frame_steps
 from memscape.gui.export.video_writer import VideoWriter, encoded_size, format_for_path
-from memscape.gui.main_window import pg_background
 from memscape.gui.side_by_side import SideBySideView
 from memscape.gui.view_2d import Landscape2DView
-from memscape.gui.history import History, HistoryView
-from memscape.gui.worker import landscape_grid, twin_params
-
-@dataclasses.dataclass
-class Run:
-    """One simulation kept whole: every frame, the :class:`gui.history.History` the app's
-    trails and energy traces draw from, and the energy map at each step a video shows
-    (one map for an AM, whose landscape is fixed)."""
-
-    sim: Simulation
-    frames: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-    history: History | None = None
-    maps: dict[int, dict[str, np.ndarray]] = dataclasses.field(default_factory=dict)
-
-    @property
-    def steps(self) -> int:
-        return self.sim.steps
-
-    def keep(self, frame: dict[str, Any]) -> None:
-        if self.history is None:
-            self.history = History(len(frame["x"]))
-        self.frames.append(frame)
-        self.history.append(frame["step"], self.sim.plane.project(frame["x"]), frame["energy"])
-
-    def landscape_at(self, step: int) -> dict[str, np.ndarray]:
-        """The map drawn at ``step``: E_sigma at that step's sigma, or the AM's fixed landscape."""
-        return self.maps.get(step, self.maps[0])
-
-    def upto(self, step: int) -> HistoryView:
-        """Steps 0..step, as the app's views draw them."""
-        return self.history.upto(step)
 
 
-@dataclasses.dataclass
-class Scene:
-    """The runs of one export: ``runs[0]`` is the user's simulation; for side by side
-    ``runs[1]`` is its twin from the same particles (:func:`gui.worker.twin_params`)."""
-
-    params: Params
-    runs: list[Run]
-    grid: Grid
-    memories_uv: np.ndarray
-
-    def side_by_side(self) -> tuple[Run, Run]:
-        """(associative memory, diffusion), whichever of the two is the user's."""
-        main, twin = self.runs
-        return (twin, main) if main.sim.is_diffusion else (main, twin)
-
-
-def build_scene(params: Params, view: str, init: np.ndarray | None = None) -> Scene:
-    """The simulation(s) ``view`` needs, from the initial states ``init`` (N, D) when given,
-    on the app's landscape grid around the memories."""
-    main = Simulation(params, init=init)
-    runs = [Run(main)]
-    if view == "side-by-side":
-        runs.append(Run(main.twin(twin_params(params))))
-    uv = main.plane.project(main.memories_host)
-    return Scene(params, runs, landscape_grid(uv, main.memories_host.shape[1]), uv)
-
-
-def record(scene: Scene, frames: int) -> Iterator[Progress]:
-    """Step every run to its end, keeping each frame, and the energy map at each step
-    one of ``frames`` video frames shows."""
-    runs = scene.runs
-    total = max(r.steps for r in runs)
-    for run in runs:
-        run.keep(run.sim.frame())
-        run.maps = {0: run.sim.landscape(scene.grid)}
-    shown = [set(frame_steps(frames, r.steps).tolist()) if r.sim.is_diffusion else set() for r in runs]
-    for i in range(1, total + 1):
-        for run, wanted in zip(runs, shown):
-            if i <= run.steps:
-                run.keep(run.sim.step())
-                if i in wanted:
-                    run.maps[i] = run.sim.landscape(scene.grid)
-        yield Progress("simulating", i, total)
+def simulate(params: Params, init: np.ndarray | None = None, label: str = "") -> Iterator[Progress | Run]:
+    """Step a new Run of ``params`` (from ``init`` (N, D) when given) to its end, one step per
+    ``next()``; the last item is the Run itself."""
+    run = Run(params, init=init, label=label)
+    while not run.done:
+        run.step()
+        yield Progress("simulating", run.main.i, run.steps)
+    yield run
 
 
 def _view_3d_class():
@@ -116,49 +50,30 @@ def _view_3d_class():
     return Landscape3DView
 
 
-def _draw_2d(view, run: Run, step: int, scene: Scene) -> None:
-    """One run at one step into a Landscape2DView, as MainWindow._draw_landscape does."""
-    land = run.landscape_at(step)
-    view.set_landscape(land["energy"], (land["x"][0], land["x"][-1]), (land["y"][0], land["y"][-1]), land["grad"])
-    view.set_memories(scene.memories_uv)
-    past = run.upto(step)
-    view.set_particles(past.uv[-1], past.trail())
-
-
-def _draw_3d(view, run: Run, step: int, scene: Scene) -> None:
-    """One run at one step into the Landscape3DView, as MainWindow._draw_3d does."""
-    land = run.landscape_at(step)
-    view.set_landscape(land["energy"], (land["x"][0], land["x"][-1]), (land["y"][0], land["y"][-1]))
-    past = run.upto(step)
-    uv = past.uv[-1]
-    view.set_particles(uv, run.frames[step]["energy"], theme.particle_colors(len(uv)) / 255.0)
-    view.set_trails(past.trail())
-    view.set_memories(scene.memories_uv)
-
-
 class FrameRenderer:
-    """The app's view(s) for ``settings.view``, hidden, sized exactly, fed frame by frame."""
+    """The app's view for ``settings.view``, hidden, sized exactly, fed entry by entry from
+    ``snapshot`` (``meta``: the run's :attr:`memscape.engine.run.Run.meta`)."""
 
-    def __init__(self, scene: Scene, settings: RenderSettings, size: tuple[int, int] | None = None):
-        self.scene = scene
+    def __init__(self, snapshot: Snapshot, meta: dict, settings: RenderSettings, size: tuple[int, int] | None = None):
+        self.snapshot, self.meta = snapshot, meta
         self.settings = settings
         self.size = size or settings.size
         self.count = settings.frame_count
-        self.steps = [frame_steps(self.count, r.steps) for r in scene.runs]
+        self.entries = frame_steps(self.count, snapshot.length - 1)  #: the entry each frame shows
         if settings.view == "3d":
             self.widget = _view_3d_class()()
-            plots = []
+            self.views, plots = Views(view3d=self.widget), []
+            if settings.camera is not None:
+                self.widget.set_camera(settings.camera)
+            self._azimuth = self.widget.camera()[2]  #: the first frame's; an orbit turns from it
         elif settings.view == "side-by-side":
             self.widget = SideBySideView()
-            am, dm = scene.side_by_side()
-            p = scene.params
-            self.widget.set_titles(f"Associative memory ({am.sim.params.model}, beta = {p.beta:g})",
-                                   f"Diffusion ({p.sampler}, {p.schedule})")
+            self.views = Views(side=self.widget)
             plots = [*self.widget.views(), self.widget.am_energy, self.widget.dm_energy]
         else:
             self.widget = Landscape2DView("")
-            plots = [self.widget]
-        self.background = pg.mkColor(pg_background(settings.presenter))
+            self.views, plots = Views(view2d=self.widget), [self.widget]
+        self.background = pg.mkColor(theme.plot_background(settings.presenter))
         for plot in plots:
             plot.setBackground(self.background)
             theme.style_plot(plot.getPlotItem(), settings.presenter)
@@ -175,36 +90,26 @@ class FrameRenderer:
         deletes the C++ widgets with their Python objects, here in the GUI thread; deleting
         the C++ side first (deleteLater) would leave wrappers of deleted Qt objects behind
         until the cycle collector ran (see tests/gui/conftest.py, make_window)."""
-        widget, self.widget = self.widget, None
+        widget, self.widget, self.views = self.widget, None, None
         if widget is not None:
             widget.close()
             del widget
             gc.collect()
 
-    def _show(self, k: int) -> None:
-        """Feed frame k's step of every run to its view."""
-        scene, view = self.scene, self.settings.view
-        step = int(self.steps[0][k])
-        if view == "3d":
-            _draw_3d(self.widget, scene.runs[0], step, scene)
-            self.widget.set_orbit(self.settings.azimuth + self.settings.orbit * k / self.settings.fps)
-        elif view == "side-by-side":
-            am, dm = scene.side_by_side()
-            for run, plot, trace in ((am, self.widget.am, self.widget.am_energy),
-                                     (dm, self.widget.dm, self.widget.dm_energy)):
-                s = min(step, run.steps)
-                _draw_2d(plot, run, s, scene)
-                trace.set_history(run.upto(s), span=run.steps)
-        else:
-            _draw_2d(self.widget, scene.runs[0], step, scene)
+    def step(self, k: int) -> StepView:
+        """The recorded entry frame k shows."""
+        return step_view(self.snapshot, int(self.entries[k]), self.meta)
 
     def render(self, k: int) -> QtGui.QImage:
         """Frame k as an RGB888 QImage of exactly ``size``: the view, with the overlay bands
-        (:func:`gui.export.overlays.band_heights`) above and below it when overlays are on."""
-        self._show(k)
+        (:func:`memscape.gui.export.overlays.band_heights`) above and below it when overlays are on."""
+        draw_step(self.views, self.step(k))
         image = QtGui.QImage(*self.size, QtGui.QImage.Format.Format_RGB32)
         image.fill(self.background)
+        if self.settings.view_range is not None and self.settings.view != "3d":
+            self.widget.show_range(*self.settings.view_range)
         if self.settings.view == "3d":
+            self.widget.set_orbit(self._azimuth + self.settings.orbit * k / self.settings.fps)
             painter = QtGui.QPainter(image)
             painter.drawImage(0, self.top, self.widget.render_image(*self.view_size))
             painter.end()
@@ -214,14 +119,13 @@ class FrameRenderer:
         return image.convertToFormat(QtGui.QImage.Format.Format_RGB888)
 
     def _overlay_text(self, k: int) -> OverlayText:
-        """Title, the user's parameters, and the user's run's step and sigma at frame k,
-        each only when ``settings.overlays`` names it."""
+        """Title, the main simulation's parameters, and its step and sigma at frame k, each only
+        when ``settings.overlays`` names it."""
         shown = self.settings.overlays
-        main = self.scene.runs[0]
-        step = int(self.steps[0][k])
+        main = self.step(k).main
         return OverlayText(title=self.settings.title if "title" in shown else "",
-                           params=params_readout(self.scene.params) if "params" in shown else "",
-                           step=step_readout(step, main.steps, float(main.frames[step]["sigma"])) if "step" in shown else "")
+                           params=params_readout(main.params) if "params" in shown else "",
+                           step=step_readout(main.step, main.params.steps, main.sigma) if "step" in shown else "")
 
     def render_array(self, k: int) -> np.ndarray:
         """Frame k as a (height, width, 3) uint8 array."""
@@ -236,24 +140,37 @@ def qimage_to_array(image: QtGui.QImage) -> np.ndarray:
     return buf.reshape(h, stride)[:, :w * 3].reshape(h, w, 3).copy()
 
 
-def export_job(params: Params, settings: RenderSettings, path: str | Path,
-               fmt: str | None = None, init: np.ndarray | None = None, force: bool = False) -> Iterator[Progress]:
-    """The whole export, one sim step or one video frame per ``next()``: simulate once (from
-    ``init`` when given: the app passes its run's start, dropped particles included), then
-    render and encode every frame to ``path`` (atomically; ``close()`` cancels cleanly;
-    ``force``: see :class:`gui.export.video_writer.VideoWriter`)."""
+def export_job(snapshot: Snapshot, meta: dict, settings: RenderSettings, path: str | Path,
+               fmt: str | None = None, force: bool = False) -> Iterator[Progress]:
+    """Render and encode every frame of the recorded run to ``path``, one frame per
+    ``next()`` (atomically; ``close()`` cancels cleanly; ``force``: see
+    :class:`memscape.gui.export.video_writer.VideoWriter`)."""
     fmt = fmt or format_for_path(path)
     size = encoded_size(fmt, settings.size)
     with VideoWriter(path, fmt, size, settings.fps, force) as writer:  # opened first: a bad folder fails at once
-        scene = build_scene(params, settings.view, init)
-        yield from record(scene, settings.frame_count)
-        renderer = FrameRenderer(scene, settings, size)
+        renderer = FrameRenderer(snapshot, meta, settings, size)
         try:
             for k in range(renderer.count):
                 writer.write(renderer.render_array(k))
                 yield Progress("rendering", k + 1, renderer.count)
         finally:
             renderer.close()
+
+
+def export_params_job(params: Params, settings: RenderSettings, path: str | Path, fmt: str | None = None,
+                      init: np.ndarray | None = None, force: bool = False, label: str = "") -> Iterator[Progress]:
+    """``main.py export``: a new run of ``params`` stepped to its end (:func:`simulate`), then
+    :func:`export_job` of its recording. The writer is checked before the simulation."""
+    from memscape.gui.export.video_writer import check_output
+
+    check_output(path, fmt or format_for_path(path), force)
+    run = None
+    for item in simulate(params, init, label):
+        if isinstance(item, Run):
+            run = item
+        else:
+            yield item
+    yield from export_job(run.snapshot(), run.meta, settings, path, fmt, force)
 
 
 def gl_available() -> bool:

@@ -100,3 +100,58 @@ def report_outcome(window: QtWidgets.QMainWindow, ok: bool, message: str) -> Non
                                     QtWidgets.QMessageBox.StandardButton.Ok, window)
         box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
+
+
+class RunCompletion(QtCore.QObject):
+    """Before an export: let the window's worker step the run to its end (in its thread, at
+    full speed), with a progress dialog whose Cancel stops that, then call
+    ``then(snapshot, meta)`` with the finished recording. A run already finished goes on at once."""
+
+    def __init__(self, window, then):
+        super().__init__(window)
+        self.window, self.then = window, then
+        self.dialog: QtWidgets.QProgressDialog | None = None
+
+    def start(self) -> None:
+        shown = self.window.run_snapshot()
+        if shown is None:
+            return
+        update = self.window.update_
+        if update.view().done:
+            self._done(update)
+            return
+        worker = self.window.worker
+        worker.finished_run.connect(self._done)
+        worker.finishing.connect(self._progress)
+        self.dialog = QtWidgets.QProgressDialog("Simulating the rest of the run...", "Cancel", 0, 0, self.window)
+        self.dialog.setWindowTitle("Exporting")
+        self.dialog.setMinimumDuration(300)
+        self.dialog.canceled.connect(self._cancel)
+        worker.send("finish")
+
+    def _progress(self, done: int, total: int) -> None:
+        if self.dialog is not None:
+            self.dialog.setMaximum(total)
+            self.dialog.setValue(done)
+
+    def _cancel(self) -> None:
+        self.window.worker.send("play", False)  # any command stops the worker's stepping to the end
+        self._disconnect()
+
+    def _done(self, update) -> None:
+        self._disconnect()
+        self.then(update.snapshot, update.meta)
+
+    def _disconnect(self) -> None:
+        worker = self.window.worker
+        for signal, slot in ((worker.finished_run, self._done), (worker.finishing, self._progress)):
+            try:
+                signal.disconnect(slot)
+            except TypeError:  # not connected (a run that was finished already)
+                pass
+        if self.dialog is not None:
+            with QtCore.QSignalBlocker(self.dialog):
+                self.dialog.close()
+            self.dialog.deleteLater()
+            self.dialog = None
+        self.deleteLater()

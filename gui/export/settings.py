@@ -28,16 +28,20 @@ class RenderSettings:
     title: str = ""
     overlays: tuple[str, ...] = OVERLAYS  #: which of the title (if any), "params", "step" to draw
     orbit: float = 0.0  #: 3D camera turn in degrees per second of video
-    azimuth: float = 45.0  #: 3D camera azimuth of the first frame, degrees
     presenter: bool = False  #: the app's high-contrast presenter theme
+    #: the 2D views' x and y range, as on screen; None fits the landscape
+    view_range: tuple[tuple[float, float], tuple[float, float]] | None = None
+    #: the 3D camera of the first frame (distance, elevation and azimuth in degrees), as on
+    #: screen; None: a new 3D view's camera
+    camera: tuple[float, float, float] | None = None
 
     def __post_init__(self) -> None:
         if self.view not in VIEWS:
             raise ValueError(f"view: {self.view!r} is not one of {', '.join(VIEWS)}")
         if not (0 < self.fps < math.inf and 0 < self.seconds < math.inf):
             raise ValueError("fps and seconds must be positive finite numbers")
-        if not (math.isfinite(self.orbit) and math.isfinite(self.azimuth)):
-            raise ValueError("orbit and azimuth must be finite numbers of degrees")
+        if not math.isfinite(self.orbit) or (self.camera is not None and not all(map(math.isfinite, self.camera))):
+            raise ValueError("orbit and the camera must be finite numbers of degrees")
         unknown = set(self.overlays) - set(OVERLAYS)
         if unknown:
             raise ValueError(f"overlays: unknown {sorted(unknown)}; expected some of {', '.join(OVERLAYS)}")

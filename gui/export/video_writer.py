@@ -165,7 +165,7 @@ class VideoWriter:
         try:
             self._open()
         except BaseException as exc:
-            self._stack.__exit__(type(exc), exc, exc.__traceback__)
+            self._end(exc)
             raise
         return self
 
@@ -177,11 +177,20 @@ class VideoWriter:
                 self._guard(self._close_container)
         except BaseException as failure:
             self._close_quietly()
-            self._guard(lambda: self._stack.__exit__(type(failure), failure, failure.__traceback__))
+            self._end(failure)
             raise
-        if exc_type is not None:
+        if exc is not None:
             self._close_quietly()
-        self._guard(lambda: self._stack.__exit__(exc_type, exc, tb))  # commit, or remove the temporary
+        self._end(exc)  # commit, or remove the temporary
+
+    def _end(self, exc: BaseException | None) -> None:
+        """Leave the temporary output's context: rename it over the target when ``exc`` is
+        None, else remove it."""
+        try:
+            self._stack.__exit__(type(exc) if exc is not None else None, exc,
+                                 exc.__traceback__ if exc is not None else None)
+        except OSError as e:
+            raise ExportError(os_error_message(self.path, e)) from e
 
     def _guard(self, action):
         """Run ``action()``; OS errors (PyAV's included) become one-line ExportErrors."""

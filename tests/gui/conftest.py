@@ -76,7 +76,7 @@ def make_window(qtbot):
         window = MainWindow(preset, params, backend="numpy", autoplay=autoplay)
         window.resize(1400, 900)
         windows.append(window)
-        qtbot.waitUntil(lambda: window.recording is not None, timeout=20000)
+        qtbot.waitUntil(lambda: window.shown is not None, timeout=20000)
         return window
 
     yield make
@@ -103,15 +103,17 @@ def make_window(qtbot):
 
 
 def _python_threads():
-    """Threads started from Python (QThreads appear only as dummy entries, checked above)."""
-    return [t for t in threading.enumerate() if t.is_alive() and not isinstance(t, threading._DummyThread)]
+    """Threads started from Python (QThreads appear only as dummy entries, checked above),
+    less the engine's kernel pool, which lives as long as the process by design."""
+    return [t for t in threading.enumerate() if t.is_alive() and not isinstance(t, threading._DummyThread)
+            and not t.name.startswith("memscape-kernels")]
 
 
 @pytest.fixture
 def wait_frames(qtbot):
     """wait_frames(window, count): until the window shows the newest of at least ``count``
-    recorded frames."""
+    recorded entries."""
     def wait(window, count: int, timeout: int = 20000) -> None:
-        qtbot.waitUntil(lambda: window.recording is not None and len(window.recording) >= count
-                        and window.index == len(window.recording) - 1, timeout=timeout)
+        qtbot.waitUntil(lambda: window.shown is not None and window.shown.length >= count
+                        and window.index == window.shown.length - 1, timeout=timeout)
     return wait

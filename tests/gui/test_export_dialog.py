@@ -1,22 +1,28 @@
-"""The Export video dialog, its progress dialog's Cancel, and Export trajectories."""
+"""The Export video dialog, its progress dialog's Cancel, and Export trajectories: both export
+the run the window shows, from its recording."""
+import json
+
 import numpy as np
 import pytest
 from PyQt6 import QtCore, QtWidgets
 
 from memscape.engine.presets import load_preset
-from memscape.engine.simulation import run as run_simulation
+from memscape.engine.run import Run
 from memscape.engine.trajectory_io import load_npz
 from memscape.gui.export.data_dialog import start_trajectory_export
 from memscape.gui.export.dialog import ExportVideoDialog
 
 
 @pytest.fixture
-def params():
-    return load_preset("two-wells").replace(particles=30, steps=10, backend="numpy")
+def recorded():
+    """(snapshot, meta) of a finished two-wells run."""
+    run = Run(load_preset("two-wells").replace(particles=30, steps=10, backend="numpy"), label="two-wells")
+    run.run_to_end()
+    return run.snapshot(), run.meta
 
 
-def test_dialog_fields_make_the_settings(qtbot, params, tmp_path):
-    dialog = ExportVideoDialog(params, name="wells", folder=tmp_path)
+def test_dialog_fields_make_the_settings(qtbot, recorded, tmp_path):
+    dialog = ExportVideoDialog(*recorded, name="wells", folder=tmp_path)
     qtbot.addWidget(dialog)
     assert dialog.path.text() == str(tmp_path / "wells.mp4")
     dialog.format.setCurrentIndex(dialog.format.findData("gif"))
@@ -34,10 +40,10 @@ def test_dialog_fields_make_the_settings(qtbot, params, tmp_path):
     assert dialog.frames_label.text() == "60 frames"
 
 
-def test_cancel_in_the_progress_dialog_leaves_nothing_and_app_stays_live(qtbot, params, tmp_path):
+def test_cancel_in_the_progress_dialog_leaves_nothing_and_app_stays_live(qtbot, recorded, tmp_path):
     good = tmp_path / "wells.mp4"
     good.write_bytes(b"an earlier export")
-    dialog = ExportVideoDialog(params, name="wells", folder=tmp_path)
+    dialog = ExportVideoDialog(*recorded, name="wells", folder=tmp_path)
     qtbot.addWidget(dialog)
     dialog.resolution.setCurrentIndex(dialog.resolution.findData("720p"))
     dialog.seconds.setValue(20)  # long enough to cancel mid-way
@@ -59,68 +65,61 @@ def test_cancel_in_the_progress_dialog_leaves_nothing_and_app_stays_live(qtbot, 
 
 
 @pytest.mark.parametrize("fmt", ["npz", "csv"])
-def test_export_trajectories_writes_what_simulate_writes(qtbot, params, tmp_path, fmt):
+def test_export_trajectories_writes_the_recording_with_its_partner(qtbot, recorded, tmp_path, fmt):
+    snapshot, _ = recorded
     path = tmp_path / f"run.{fmt}"
-    runner = start_trajectory_export(params, path, fmt, None, show_progress=False)
-    qtbot.waitUntil(lambda: not runner.running, timeout=30_000)
-    assert runner.result == (True, f"wrote {path}")
-    expected = run_simulation(params)
+    job = start_trajectory_export(snapshot, path, fmt)
+    qtbot.waitUntil(lambda: not job.running, timeout=30_000)
+    assert job.result == (True, f"wrote {path}")
+    main, partner = snapshot.tracks
     if fmt == "npz":
         got = load_npz(path)
-        assert sorted(got) == sorted(expected)
-        assert np.array_equal(got["positions"], expected["positions"])
-        assert str(got["params"]) == expected["params"]
+        assert np.array_equal(got["positions"], main["x"]) and np.array_equal(got["partner_positions"], partner["x"])
+        assert json.loads(str(got["partner_params"]))["model"] == "modern"
     else:
-        table = np.loadtxt(path, delimiter=",", skiprows=1)
-        t, n, d = expected["positions"].shape
-        assert table.shape == (t * n, 2 + d + 2)
-        last = table[table[:, 0] == t - 1]
-        assert np.allclose(last[:, 2:2 + d], expected["positions"][-1], rtol=1e-6)
+        rows = np.genfromtxt(path, delimiter=",", names=True, dtype=None, encoding="utf-8")
+        t, n, d = main["x"].shape
+        assert len(rows) == 2 * t * n and set(rows["simulation"]) == {"main", "partner"}
+        last = rows[(rows["simulation"] == "partner") & (rows["step"] == t - 1)]
+        assert np.allclose(np.stack([last["x0"], last["x1"]], axis=1), partner["x"][-1], rtol=1e-6)
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
 
 
-def test_exports_from_the_window_start_where_its_run_started(make_window, qtbot, wait_frames, tmp_path):
-    """A cluster dropped by a click is in both exports: they simulate from the run's start."""
+def test_a_cancelled_trajectory_export_writes_nothing(qtbot, recorded, tmp_path):
+    job = start_trajectory_export(recorded[0], tmp_path / "big.csv", "csv")
+    job.cancel()
+    qtbot.waitUntil(lambda: not job.running, timeout=30_000)
+    assert job.result == (False, "cancelled") and list(tmp_path.iterdir()) == []
+
+
+def test_the_exports_of_the_window_are_of_the_run_on_screen(make_window, qtbot, wait_frames, tmp_path):
+    """A cluster dropped by a click, then Export: the run is completed to its end in the worker
+    thread and exactly its recording is exported."""
     window = make_window(particles=30, steps=10)
     first = window.recording
     window.view2d.drop_requested.emit(1.5, -1.5)
     qtbot.waitUntil(lambda: window.recording is not first)
-    start = window.recording[0][0].frame["x"]
-    np.testing.assert_allclose(window.run_start(), start, rtol=1e-6)  # float64 start, float32 run
-    path = tmp_path / "dropped.npz"
-    runner = start_trajectory_export(window.params, path, "npz", None, show_progress=False, init=window.run_start())
-    qtbot.waitUntil(lambda: not runner.running, timeout=30_000)
-    np.testing.assert_array_equal(load_npz(path)["positions"][0], start)
     window.export_actions["video"].trigger()
-    dialog = next(w for w in window.findChildren(ExportVideoDialog) if w.isVisible())
-    np.testing.assert_array_equal(dialog.init, window.run_start())
+    qtbot.waitUntil(lambda: getattr(window, "export_dialog", None) is not None, timeout=20_000)
+    dialog = window.export_dialog
+    assert dialog.snapshot.length == 11 and dialog.snapshot.tracks[0]["step"][-1] == 10
+    start = dialog.snapshot.tracks[0]["x"][0]
+    np.testing.assert_allclose(start.mean(axis=0), [1.5, -1.5], atol=0.1)
+    assert dialog.path.text().endswith("two-wells.mp4")
     dialog.reject()
-
-
-def test_cancelled_trajectory_export_writes_nothing(qtbot, tmp_path):
-    params = load_preset("two-wells").replace(particles=20000, steps=400, backend="numpy")
-    runner = start_trajectory_export(params, tmp_path / "big.npz", "npz", None, show_progress=False)
-    qtbot.wait(50)
-    runner.cancel()
-    assert runner.result == (False, "cancelled")
-    assert list(tmp_path.iterdir()) == []
 
 
 def test_main_window_offers_video_and_trajectory_export(make_window, qtbot):
     window = make_window()
     texts = [a.text() for a in window.file_menu.actions()]
     assert texts[:2] == ["Export video...", "Export trajectories..."]
-    window.export_actions["record"].click()  # the record button opens the video dialog
-    dialog = next(w for w in window.findChildren(ExportVideoDialog) if w.isVisible())
-    assert dialog.params == window.params
-    assert dialog.path.text().endswith("two-wells.mp4")
-    dialog.reject()
 
 
 def test_a_failed_export_is_reported_in_the_window(make_window, qtbot, tmp_path):
-    window = make_window()
-    window.export_actions["video"].trigger()
-    dialog = next(w for w in window.findChildren(ExportVideoDialog) if w.isVisible())
+    window = make_window(particles=30, steps=10)
+    window.export_actions["record"].click()  # the record button opens the video dialog
+    qtbot.waitUntil(lambda: getattr(window, "export_dialog", None) is not None, timeout=20_000)
+    dialog = window.export_dialog
     dialog.path.setText(str(tmp_path / "missing" / "clip.mp4"))
     runner = dialog.start_export(show_progress=False)
     qtbot.waitUntil(lambda: not runner.running, timeout=30_000)

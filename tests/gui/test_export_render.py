@@ -5,9 +5,11 @@ import os
 import av
 import numpy as np
 import pytest
+from PyQt6 import QtGui, QtWidgets
 
 from memscape.engine.presets import load_preset
-from memscape.gui.export.frame_renderer import FrameRenderer, build_scene, export_job, record
+from memscape.engine.run import Run
+from memscape.gui.export.frame_renderer import FrameRenderer, export_params_job
 from memscape.gui.export.settings import RenderSettings, frame_steps
 from memscape.gui.export.video_writer import ExportError
 
@@ -33,12 +35,16 @@ def decode(path) -> list[np.ndarray]:
         return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
 
 
+def finished(params, label="two-wells") -> Run:
+    run = Run(params, label=label)
+    run.run_to_end()
+    return run
+
+
 def renderer_for(params, **kw) -> FrameRenderer:
     settings = RenderSettings(**{"size": SMALL, "fps": 4, "seconds": 1, **kw})
-    scene = build_scene(params, settings.view)
-    for _ in record(scene, settings.frame_count):
-        pass
-    return FrameRenderer(scene, settings)
+    run = finished(params)
+    return FrameRenderer(run.snapshot(), run.meta, settings)
 
 
 def run(job):
@@ -86,11 +92,11 @@ def test_side_by_side_shows_both_models_from_the_same_start(themed, params):
     r = renderer_for(params, view="side-by-side", overlays=())
     try:
         img = r.render_array(0)
-        am, dm = r.scene.side_by_side()
+        first = r.step(0)
     finally:
         r.close()
-    assert am.sim.params.model == "modern" and dm.sim.params.model == "diffusion"
-    assert np.array_equal(am.frames[0]["x"], dm.frames[0]["x"])
+    assert first.am.model == "modern" and first.dm.model == "diffusion"
+    assert np.array_equal(first.am.x, first.dm.x)
     w = img.shape[1]
     assert img[:, : w // 2].std() > 20 and img[:, w // 2:].std() > 20
 
@@ -99,7 +105,7 @@ def test_side_by_side_shows_both_models_from_the_same_start(themed, params):
 def test_exported_clip_decodes_to_asked_frames(themed, params, tmp_path, fmt):
     path = tmp_path / f"clip.{fmt}"
     settings = RenderSettings(size=(160, 120), fps=6, seconds=1)
-    run(export_job(params, settings, path))
+    run(export_params_job(params, settings, path))
     frames = decode(path)
     assert len(frames) == settings.frame_count == 6
     assert all(f.shape == (120, 160, 3) for f in frames)
@@ -111,14 +117,14 @@ def test_exported_clip_decodes_to_asked_frames(themed, params, tmp_path, fmt):
 def test_cancelled_export_leaves_nothing_and_keeps_a_good_file(themed, params, tmp_path):
     path = tmp_path / "clip.mp4"
     settings = RenderSettings(size=(160, 120), fps=6, seconds=1)
-    job = export_job(params, settings, tmp_path / "fresh.mp4")
+    job = export_params_job(params, settings, tmp_path / "fresh.mp4")
     for progress in job:
         if progress.phase == "rendering":
             break
     job.close()  # Cancel
     assert list(tmp_path.iterdir()) == []
     path.write_bytes(b"a good old video")
-    job = export_job(params, settings, path)
+    job = export_params_job(params, settings, path)
     next(job)
     job.close()
     assert path.read_bytes() == b"a good old video"
@@ -131,7 +137,7 @@ def test_full_disk_is_one_clear_line_and_no_partial_file(themed, params, tmp_pat
 
     monkeypatch.setattr(os, "fsync", full)
     with pytest.raises(ExportError, match="disk is full") as info:
-        run(export_job(params, RenderSettings(size=(160, 120), fps=2, seconds=1), tmp_path / "c.gif"))
+        run(export_params_job(params, RenderSettings(size=(160, 120), fps=2, seconds=1), tmp_path / "c.gif"))
     assert "\n" not in str(info.value)
     assert list(tmp_path.iterdir()) == []
 
@@ -154,3 +160,52 @@ def test_3d_orbit_turns_the_camera_and_nothing_else(themed, params):
     assert still[0].shape == (SMALL[1], SMALL[0], 3) and len(np.unique(still[0].reshape(-1, 3), axis=0)) > 30
     assert np.array_equal(still[0], turned[0])  # the same first frame: orbit starts at the same azimuth
     assert np.abs(still[1].astype(int) - turned[1].astype(int)).mean() > 2  # then only the camera differs
+
+
+def window_and_export_pictures(make_window, wait_frames, qtbot, view: str):
+    """The window's view on screen and the exporter's view of the same recorded step, at the
+    window view's size (no overlay bands)."""
+    from memscape.gui.export.frame_renderer import FrameRenderer, qimage_to_array
+
+    window = make_window(particles=40, steps=12)
+    window.resize(1200, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    window.menu_actions[f"layout{ {'2d': 2, 'side-by-side': 1, '3d': 3}[view]}"].trigger()
+    window.controls.buttons["play"].click()
+    wait_frames(window, 13)
+    qtbot.wait(100)
+    widget = {"2d": window.view2d, "3d": window.view3d, "side-by-side": window.side}[view]
+    snapshot, meta = window.run_snapshot()
+    framing = window.framing()[view]
+    settings = RenderSettings(view=view, size=(widget.width(), widget.height()), fps=2, seconds=1, overlays=(),
+                              **({"camera": framing} if view == "3d" else {"view_range": framing}))
+    renderer = FrameRenderer(snapshot, meta, settings)
+    try:
+        exported = renderer.render(renderer.count - 1)  # the last frame: the last entry, as on screen
+        window.show_frame(window.update_, renderer.step(renderer.count - 1).index)
+        QtWidgets.QApplication.processEvents()
+        if view == "3d":
+            shown = widget.render_image(widget.width(), widget.height())
+        else:
+            shown = QtGui.QImage(widget.width(), widget.height(), QtGui.QImage.Format.Format_RGB32)
+            QtWidgets.QWidget.render(widget, shown)
+        return qimage_to_array(shown), qimage_to_array(exported), renderer.step(renderer.count - 1)
+    finally:
+        renderer.close()
+
+
+@pytest.mark.parametrize("view", ["2d", "side-by-side", "3d"])
+def test_the_window_and_the_exporter_draw_the_same_picture_of_a_step(make_window, wait_frames, qtbot, themed, view):
+    if view == "3d":
+        from memscape.gui.export.frame_renderer import gl_available
+
+        if not gl_available():
+            pytest.skip("no OpenGL context here")
+    shown, exported, step = window_and_export_pictures(make_window, wait_frames, qtbot, view)
+    assert step.main.step == 12 and step.main.sigma == 0.0  # the end: sigma = 0, energies NaN
+    assert shown.shape == exported.shape
+    differ = np.abs(shown.astype(int) - exported.astype(int)).max(axis=-1) > 2
+    landscape = differ[: int(0.7 * len(differ))]  # the landscapes (the side-by-side traces lie below)
+    assert landscape.mean() < 0.001, f"{landscape.mean():.2%} of the landscape's pixels differ"
+    assert differ.mean() < 0.005, f"{differ.mean():.2%} of the pixels differ"
