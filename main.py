@@ -87,9 +87,11 @@ def main(argv: list[str] | None = None) -> int:
     from memscape.engine.interrupts import Interrupted, raising_signals
 
     try:
-        with raising_signals():
+        with raising_signals() as guard:
             code = importlib.import_module(COMMANDS[args.command][0]).run(args)
             sys.stdout.flush()
+        if guard.signum is not None:  # a command that caught the interrupt itself and returned
+            _exit_if_threads_remain(code)
         return code
     except Interrupted as exc:
         code = _say(f"memscape {args.command}: interrupted by {exc.name}", exc.exit_code)

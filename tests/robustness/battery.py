@@ -15,9 +15,9 @@ case's session still running after it ended: a private Xvfb). The classes:
 - structure: hostile preset files through the command line; every byte prefix of every
   built-in preset through the loader (refused, the same, or reported: never silently
   different); the hypothesis fuzz tests of the loaders with many fresh examples;
-- interruptions: SIGINT, SIGTERM and SIGHUP during simulate (running and writing) and
-  during 2D, side-by-side and 3D exports, and SIGKILL during a 3D export (its Xvfb must die
-  with it, and the next export removes the temporary it left);
+- interruptions: SIGINT, SIGTERM and SIGHUP during simulate (running and writing), during
+  2D, side-by-side and 3D exports, an experiment and bench, and SIGKILL during a 3D export
+  (its Xvfb must die with it, and the next export removes the temporary it left);
 - targets: folders, links, devices and missing folders as --out.
 
 It prints one line per failure and a summary, and exits 1 if anything failed.
@@ -353,38 +353,53 @@ def fuzz(examples: int) -> list[Outcome]:
     return [outcome]
 
 
+def _temporary_appears(proc: subprocess.Popen, folder: Path, timeout: float = 300) -> bool:
+    """Wait until the command's temporary output exists (it is writing); False if it ended first."""
+    end = time.monotonic() + timeout
+    while not any(p.name.endswith(TEMP_SUFFIX) for p in folder.iterdir()) and proc.poll() is None \
+            and time.monotonic() < end:
+        time.sleep(0.001)
+    return proc.poll() is None
+
+
+def _after(seconds: float):
+    def ready(proc: subprocess.Popen, folder: Path) -> bool:
+        time.sleep(seconds)
+        return proc.poll() is None
+    return ready
+
+
 def interruptions(scratch: Path, quick: bool) -> list[Outcome]:
     """Signals during every command, sent once it is at work."""
     sigs = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
-    trials = [("simulate", "running", LONG_SIMULATE, b"backend:", "stdout", s) for s in sigs]
-    trials += [("export", view, ["--view", view, *LONG_EXPORT], b"rendering", "stderr", s)
+    says = lambda stream, needle: lambda proc, folder: wait_for(getattr(proc, stream), needle)  # noqa: E731
+    trials = [("simulate", "running", LONG_SIMULATE, says("stdout", b"backend:"), s) for s in sigs]
+    trials += [("export", view, ["--view", view, *LONG_EXPORT], says("stderr", b"rendering"), s)
                for view in (["2d", "3d"] if quick else ["2d", "side-by-side", "3d"]) for s in sigs
                if view != "3d" or HAVE_XVFB]
+    trials += [("experiment", "running", ["capacity"], _after(3.0), s) for s in sigs]
     if quick:
         trials = trials[::2]
     else:
-        trials += [("simulate", "writing", BIG_SIMULATE, None, None, s) for s in sigs]
+        trials += [("simulate", "writing", BIG_SIMULATE, _temporary_appears, s) for s in sigs]
+        trials += [("bench", "running", [], _after(3.0), s) for s in sigs]
     outcomes = []
-    for index, (command, phase, args, needle, stream, sig) in enumerate(trials):
+    for index, (command, phase, args, is_ready, sig) in enumerate(trials):
         folder = scratch / f"signal-{index}"
         folder.mkdir()
-        out = folder / ("run.npz" if command == "simulate" else "clip.mp4")
+        out = folder / {"simulate": "run.npz", "export": "clip.mp4", "experiment": "table.csv"}.get(command, "none")
         out.write_bytes(OLD)
         outcome = Outcome(f"interruptions: {signal.Signals(sig).name} during {command} ({phase})")
-        proc = start([command, "--out", str(out), *args], folder, NO_DISPLAY)
-        if needle is not None:
-            ready = wait_for(getattr(proc, stream), needle)
-        else:  # the write: wait for its temporary file
-            end = time.monotonic() + 300
-            while not any(p.name.endswith(TEMP_SUFFIX) for p in folder.iterdir()) and proc.poll() is None \
-                    and time.monotonic() < end:
-                time.sleep(0.001)
-            ready = proc.poll() is None
+        argv = [command, *args] if command in ("bench", "experiment") else [command, "--out", str(out), *args]
+        if command == "experiment":
+            argv += ["--out", str(out)]
+        proc = start(argv, folder, NO_DISPLAY)
+        ready = is_ready(proc, folder)
         if not ready:
             outcome.problems.append("not exercised: the command ended before the signal could be sent")
         proc.send_signal(sig)
         code, _, err = finish(proc, outcome, timeout=120, sent=sig)
-        if ready and (code != 128 + sig or f"interrupted by {signal.Signals(sig).name}" not in err):
+        if ready and (code != 128 + sig or "interrupted" not in err):
             outcome.problems.append(f"exit: {code}, stderr {err.strip()[-300:]!r}")
         check_folder(folder, {out.name}, outcome, out)
         outcomes.append(outcome)
