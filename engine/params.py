@@ -146,6 +146,7 @@ class Params:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             setattr(self, f.name, _check(f, value))
+        _check_powers(self.rho, self.sigma_min, self.sigma_max)
         if self.schema != SCHEMA_VERSION:
             raise ParamError(f"schema: version {self.schema} is not supported; expected {SCHEMA_VERSION}")
         if self.sigma_min >= self.sigma_max:
@@ -262,35 +263,73 @@ def _coerce(f: dataclasses.Field, text: str) -> Any:
     return t
 
 
+#: the largest |log x| / rho for which x ** (1 / rho) is a normal float64 (exp(700) < 1.8e308)
+MAX_LOG_POWER = 700.0
+#: the largest log(sigma_max / sigma_min) / rho for which the Karras levels keep float64 accuracy
+MAX_LOG_RATIO = 18.0
+
+
+def _check_powers(rho: float, sigma_min: float, sigma_max: float) -> None:
+    """The Karras schedule (engine.schedules.karras, EDM eq. 5) interpolates between
+    a = sigma_max^(1/rho) and b = sigma_min^(1/rho) and raises the result to the power rho.
+    Refuse a rho for which a or b leaves float64's range (|log sigma| / rho > 700), or for
+    which a / b > e^18 (about 2^26): a + u (b - a) then loses more than half of float64's
+    digits relative to b, and the last levels round towards 0 instead of reaching sigma_min."""
+    need = max(abs(math.log(sigma_min)), abs(math.log(sigma_max))) / MAX_LOG_POWER
+    if sigma_min < sigma_max:
+        need = max(need, math.log(sigma_max / sigma_min) / MAX_LOG_RATIO)
+    if rho < need:
+        raise ParamError(f"rho: {rho!r} is too small for sigma_min = {sigma_min!r} and sigma_max = {sigma_max!r}: "
+                         f"the Karras schedule's levels sigma_max^(1/rho) ... sigma_min^(1/rho) would leave float "
+                         f"range or round its last levels to 0; expected rho >= {_round_up(need)}")
+
+
+def _round_up(x: float) -> str:
+    """x > 0 rounded up to two significant digits: 0.3838 -> '0.39'."""
+    scale = 10.0 ** (1 - math.floor(math.log10(x)))
+    return f"{math.ceil(x * scale) / scale:g}"
+
+
+def _shown(value: Any) -> str:
+    """A value as an error message shows it: repr, cut to 60 characters; a huge integer by its size."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"an integer of {value.bit_length()} bits"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _check(f: dataclasses.Field, value: Any) -> Any:
     """Check one field's type and range; ints are accepted for floats."""
     name, kind = f.name, f.type
     if kind in ("int", int):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ParamError(f"{name}: expected an integer, got {value!r}")
+            raise ParamError(f"{name}: expected an integer, got {_shown(value)}")
     elif kind in ("float", float):
         if value == "inf":
             value = math.inf
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ParamError(f"{name}: expected a number, got {value!r}")
-        value = float(value)
+            raise ParamError(f"{name}: expected a number, got {_shown(value)}")
+        try:
+            value = float(value)
+        except OverflowError:  # an int beyond float range
+            raise ParamError(f"{name}: {_shown(value)} is too large for a number") from None
         if math.isnan(value):
             raise ParamError(f"{name}: expected a number, got NaN")
         if math.isinf(value) and name not in INFINITE_ALLOWED:
             raise ParamError(f"{name}: expected a finite number, got {value!r}")
     elif kind in ("str", str):
         if not isinstance(value, str):
-            raise ParamError(f"{name}: expected a string, got {value!r}")
+            raise ParamError(f"{name}: expected a string, got {_shown(value)}")
     elif name == "patterns":
         if not isinstance(value, dict):
-            raise ParamError(f"patterns: expected a table, got {value!r}")
+            raise ParamError(f"patterns: expected a table, got {_shown(value)}")
     meta = f.metadata
     if "choices" in meta and value not in meta["choices"]:
-        raise ParamError(f"{name}: {value!r} is not one of {', '.join(meta['choices'])}")
+        raise ParamError(f"{name}: {_shown(value)} is not one of {', '.join(meta['choices'])}")
     low, high = meta.get("low"), meta.get("high")
     if low is not None and (value < low or (meta.get("open_low") and value == low)):
         rel = ">" if meta.get("open_low") else ">="
-        raise ParamError(f"{name}: {value!r} is out of range; expected {rel} {low}")
+        raise ParamError(f"{name}: {_shown(value)} is out of range; expected {rel} {low}")
     if high is not None and value > high:
-        raise ParamError(f"{name}: {value!r} is out of range; expected <= {high}")
+        raise ParamError(f"{name}: {_shown(value)} is out of range; expected <= {high}")
     return value

@@ -22,6 +22,7 @@ from memscape.engine.backend import BackendError, get_backend
 from memscape.engine.experiments import EXPERIMENTS
 from memscape.engine.experiments.runner import execute, format_value, csv_text, make_settings, settings_fields, \
     write_csv
+from memscape.engine.interrupts import Interrupted
 from memscape.engine.params import BACKENDS, PRECISIONS, ParamError
 from memscape.engine.simulation import DivergenceError
 
@@ -87,9 +88,9 @@ def run(args: argparse.Namespace, render: Callable[[Any, str], None] | None = No
             print(f"wrote {args.plot}")
         if args.out is None and args.plot is None:
             sys.stdout.write(csv_text(result))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # main.py raises SIGTERM and SIGHUP as Interrupted too
         print(f"memscape experiment: {args.name} interrupted; nothing written", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return exc.exit_code if isinstance(exc, Interrupted) else EXIT_INTERRUPTED
     except DivergenceError as exc:
         return _fail(args.name, f"a simulation diverged at {exc}")
     except (ParamError, ValueError, OSError) as exc:
