@@ -22,7 +22,7 @@ Speed: every inner loop runs over a chunk of memories and vectorises (AVX-512: 1
 lanes): the memories come transposed, (D, M), so each coordinate is a contiguous row; exp is
 :func:`_exp` (Cody-Waite reduction to r in [-ln2/2, ln2/2], Taylor polynomial of degree 7 in
 float32 and 13 in float64, 2^k built from its bits; at most 1 ulp from the correctly rounded
-value in float32, tested); the maxima use LLVM's maxnum (:func:`_fmax`), which vectorises where
+value in float32 and float64, tested); the maxima use LLVM's maxnum (:func:`_fmax`), which vectorises where
 Python's max does not. The kernel releases the GIL (``nogil``): engine/kernels.py splits the
 rows of a large call over its thread pool.
 
@@ -148,26 +148,35 @@ def lse_mean_rows(x, memt, scale, gaussian, floor, lse, mean, start, stop):
             acc[k] = zero
         for c0 in range(0, m, CHUNK):
             c = min(CHUNK, m - c0)
-            for j in range(c):
-                buf[j] = zero
-            if gaussian:
-                for k in range(d):
+            if gaussian:  # buf = sum_k (x_k - xi_k)^2, then scale * buf and its maximum
+                xk = x[n, 0]
+                row = memt[0, c0:c0 + c]
+                for j in range(c):
+                    diff = xk - row[j]
+                    buf[j] = diff * diff
+                for k in range(1, d):
                     xk = x[n, k]
                     row = memt[k, c0:c0 + c]
                     for j in range(c):
                         diff = xk - row[j]
                         buf[j] += diff * diff
+                top = scale * buf[0]
                 for j in range(c):
                     buf[j] *= scale
-            else:
-                for k in range(d):
+                    top = _fmax(top, buf[j])
+            else:  # buf = sum_k (scale x_k) xi_k, then its maximum
+                xk = scale * x[n, 0]
+                row = memt[0, c0:c0 + c]
+                for j in range(c):
+                    buf[j] = xk * row[j]
+                for k in range(1, d):
                     xk = scale * x[n, k]
                     row = memt[k, c0:c0 + c]
                     for j in range(c):
                         buf[j] += xk * row[j]
-            top = buf[0]
-            for j in range(1, c):
-                top = _fmax(top, buf[j])
+                top = buf[0]
+                for j in range(1, c):
+                    top = _fmax(top, buf[j])
             if c0 == 0:
                 run_max = top
             elif top > run_max:
@@ -191,3 +200,39 @@ def lse_mean_rows(x, memt, scale, gaussian, floor, lse, mean, start, stop):
         lse[n] = run_max + math.log(run_sum)
         for k in range(d):
             mean[n, k] = acc[k] / run_sum
+
+
+@numba.njit(cache=True, nogil=True, fastmath=_FASTMATH, boundscheck=False, error_model="numpy")
+def bias_max_rows(logits, bias, top, start, stop):
+    """For start <= r < stop: logits[r] += bias (unless bias is None), top[r] = max_j logits[r, j].
+    The first softmax pass of the blocked kernel (engine/kernels.py) over a block of logits."""
+    m = logits.shape[1]
+    for r in range(start, stop):
+        row = logits[r]
+        if bias is not None:
+            for j in range(m):
+                row[j] += bias[j]
+        best = row[0]
+        for j in range(1, m):
+            best = _fmax(best, row[j])
+        top[r] = best
+
+
+@numba.njit(cache=True, nogil=True, fastmath=_FASTMATH, boundscheck=False, error_model="numpy")
+def exp_sum_rows(logits, top, floor, total, start, stop):
+    """For start <= r < stop: logits[r] = exp(max(logits[r] - top[r], floor)) and total[r] =
+    its sum: the second softmax pass of the blocked kernel, with :func:`_exp`."""
+    m = logits.shape[1]
+    for r in range(start, stop):
+        row = logits[r]
+        shift = top[r]
+        acc = total.dtype.type(0)
+        if shift - shift != acc:  # a non-finite particle: NaN throughout
+            row[:] = np.nan
+            total[r] = np.nan
+            continue
+        for j in range(m):
+            e = _exp(_fmax(row[j] - shift, floor))
+            row[j] = e
+            acc += e
+        total[r] = acc

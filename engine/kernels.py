@@ -186,17 +186,23 @@ def _lse_mean_fused_numpy(fused: ModuleType, x: np.ndarray, memories: np.ndarray
     floor = dtype.type(0.5 * np.log(np.finfo(dtype).tiny))
     lse = np.empty(n, dtype)
     mean = np.empty((n, d), dtype)
+    _over_rows(n, m, _WORKERS, lambda a, b: fused.lse_mean_rows(x, memt, scale, gaussian, floor, lse, mean, a, b))
+    return lse, mean
+
+
+def _over_rows(k: int, m: int, threads: int, fn: Callable[[int, int], None]) -> None:
+    """fn(a, b) over the row ranges of rows 0..k (m pairs each): in one call, or, from
+    PARALLEL_MIN_PAIRS pairs on, in pieces of FUSED_ROWS_PAIRS pairs over ``threads`` threads."""
+    if threads == 1 or k * m < PARALLEL_MIN_PAIRS:
+        fn(0, k)
+        return
     rows = max(FUSED_ROWS_PAIRS // max(m, 1), 1)
 
     def work(next_start: Callable[[], int | None]) -> None:
         while (start := next_start()) is not None:
-            fused.lse_mean_rows(x, memt, scale, gaussian, floor, lse, mean, start, min(start + rows, n))
+            fn(start, min(start + rows, k))
 
-    if n * m < PARALLEL_MIN_PAIRS:
-        fused.lse_mean_rows(x, memt, scale, gaussian, floor, lse, mean, 0, n)
-    else:
-        _share_rows(n, rows, min(_WORKERS, -(-n // rows)), work)
-    return lse, mean
+    _share_rows(k, rows, min(threads, -(-k // rows)), work)
 
 
 def _row_terms(xp: Any, x: Any, memories: Any, beta: float, gaussian: bool) -> tuple[Any, Any, Any]:
@@ -283,42 +289,54 @@ def _lse_mean_numpy(x: np.ndarray, memories: np.ndarray, beta: float, gaussian: 
     lse = np.empty(n, dtype)
     mean = np.empty((n, d), dtype)
 
-    def work(next_start: Callable[[], int | None]) -> None:
-        _numpy_blocks(x, q, memories, beta, bias, row_const, cancel, lse, mean, rows, next_start)
+    workers = min(_WORKERS, -(-n // rows)) if small_d else 1  # small D: blocks on every core
 
-    _share_rows(n, rows, min(_WORKERS, -(-n // rows)) if small_d else 1, work)
+    def work(next_start: Callable[[], int | None]) -> None:
+        _numpy_blocks(x, q, memories, beta, bias, row_const, cancel, lse, mean, rows, next_start,
+                      1 if small_d else _WORKERS)
+
+    _share_rows(n, rows, workers, work)
     return lse, mean
 
 
 def _numpy_blocks(x: np.ndarray, q: np.ndarray, memories: np.ndarray, beta: float, bias: np.ndarray | None,
                   row_const: np.ndarray | None, cancel: np.ndarray | None, lse: np.ndarray, mean: np.ndarray,
-                  rows: int, next_start: Callable[[], int | None]) -> None:
+                  rows: int, next_start: Callable[[], int | None], threads: int) -> None:
     """Fill lse[s:s+rows] and mean[s:s+rows] for each block start s that ``next_start``
     hands out, until it returns None, with one set of buffers; distance-form blocks go
-    through :func:`_refine`."""
+    through :func:`_refine`. The softmax passes between the two matmuls are numba's
+    (engine/fused_cpu.py, two passes over the block, on ``threads`` threads when it is
+    large) where it loads, NumPy's (five passes, one thread) otherwise."""
     n = q.shape[0]
     rows = min(rows, n)
     logits = np.empty((rows, memories.shape[0]), lse.dtype)
     top = np.empty(rows, lse.dtype)
     total = np.empty(rows, lse.dtype)
     floor = 0.5 * np.log(np.finfo(lse.dtype).tiny)
+    fused = _fused_cpu()
     while (start := next_start()) is not None:
         stop = min(start + rows, n)
         k = stop - start
         blk, top_k, total_k, mean_k = logits[:k], top[:k], total[:k], mean[start:stop]
         np.matmul(q[start:stop], memories.T, out=blk)
-        if bias is not None:
-            blk += bias
-        np.max(blk, axis=1, out=top_k)
+        if fused is None:
+            if bias is not None:
+                blk += bias
+            np.max(blk, axis=1, out=top_k)
+        else:
+            _over_rows(k, blk.shape[1], threads, lambda a, b: fused.bias_max_rows(blk, bias, top_k, a, b))
         offset = None
         if bias is not None:
             new_top, offset = _refine(compat_numpy, blk, top_k, row_const[start:stop], x[start:stop], memories,
                                       beta, cancel[start:stop], floor)
             top_k[...] = new_top
-        blk -= top_k[:, None]
-        np.maximum(blk, floor, out=blk)
-        np.exp(blk, out=blk)
-        np.sum(blk, axis=1, out=total_k)
+        if fused is None:
+            blk -= top_k[:, None]
+            np.maximum(blk, floor, out=blk)
+            np.exp(blk, out=blk)
+            np.sum(blk, axis=1, out=total_k)
+        else:
+            _over_rows(k, blk.shape[1], threads, lambda a, b: fused.exp_sum_rows(blk, top_k, floor, total_k, a, b))
         np.matmul(blk, memories, out=mean_k)
         mean_k /= total_k[:, None]
         np.log(total_k, out=lse[start:stop])

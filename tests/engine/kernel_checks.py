@@ -10,7 +10,9 @@ from memscape.engine import kernels
 from memscape.engine.backend import get_backend
 
 KERNELS = {"gaussian": kernels.gaussian_lse_mean, "dot": kernels.dot_lse_mean}
-PATHS = ("fused", "blocked", "generic")  # numpy + numba, numpy blocks, array-api-strict
+#: NumPy with numba's fused kernel, NumPy blocks (with numba's softmax passes), NumPy blocks
+#: where numba cannot load, the array-API code on array-api-strict
+PATHS = ("fused", "blocked", "no-numba", "generic")
 
 
 def reference(x, memories, beta, form):
@@ -29,6 +31,9 @@ def on_path(path, rows=None, m=None, threads=True):
     rows on every path and work shared out over two threads (or none) on NumPy."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(kernels, "FUSED_MAX_D", 1_000_000 if path == "fused" else 0)
+        if path == "no-numba":
+            mp.setattr(kernels, "_fused_cpu_module", [None])
+            mp.setattr(kernels, "_fused_cpu_error", ["ImportError: numba hidden by the test"])
         if rows is not None:
             mp.setattr(kernels, "MIN_ROWS", 1)
             mp.setattr(kernels, "BLOCK_ELEMENTS", rows * m)
