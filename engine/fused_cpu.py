@@ -236,3 +236,40 @@ def exp_sum_rows(logits, top, floor, total, start, stop):
             row[j] = e
             acc += e
         total[r] = acc
+
+
+@numba.njit(cache=True, nogil=True, fastmath=_FASTMATH, boundscheck=False, error_model="numpy")
+def bias_max_cols(logits_t, bias, top, start, stop):
+    """:func:`bias_max_rows` for logits stored transposed, (M, k): the particles are the
+    columns start..stop, so each memory's row of them is one contiguous (vectorised) pass."""
+    out = top[start:stop]
+    for j in range(logits_t.shape[0]):
+        row = logits_t[j, start:stop]
+        if bias is not None:
+            b = bias[j]
+            for c in range(stop - start):
+                row[c] += b
+        if j == 0:
+            out[:] = row
+        else:
+            for c in range(stop - start):
+                out[c] = _fmax(out[c], row[c])
+
+
+@numba.njit(cache=True, nogil=True, fastmath=_FASTMATH, boundscheck=False, error_model="numpy")
+def exp_sum_cols(logits_t, top, floor, total, start, stop):
+    """:func:`exp_sum_rows` for logits stored transposed, (M, k), over the columns start..stop."""
+    m = logits_t.shape[0]
+    shift = top[start:stop]
+    out = total[start:stop]
+    out[:] = 0
+    for j in range(m):
+        row = logits_t[j, start:stop]
+        for c in range(stop - start):
+            e = _exp(_fmax(row[c] - shift[c], floor))
+            row[c] = e
+            out[c] += e
+    for c in range(stop - start):
+        if shift[c] - shift[c] != 0:  # a non-finite particle: NaN throughout
+            logits_t[:, start + c] = np.nan
+            out[c] = np.nan
