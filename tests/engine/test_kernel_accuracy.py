@@ -90,24 +90,26 @@ def test_rows_far_from_every_memory_are_not_recomputed(path, monkeypatch):
         assert sum(recomputed) == 400  # every particle near a memory at sigma_min
 
 
+FUSED_CPU = kernels._fused_cpu()
+if FUSED_CPU is not None:  # at module level: a jitted function that dies leaves a dead weakref.proxy behind
+    import numba
+
+    @numba.njit
+    def fused_exp_of_each(t, out):
+        for i in range(t.shape[0]):
+            out[i] = FUSED_CPU._exp(t[i])
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_fused_exp_is_within_an_ulp(dtype):
     """engine.fused_cpu's polynomial exp over the range the kernels use, [log(tiny)/2, 0],
     against exp in a wider type: at most 1 ulp (the module docstring's claim)."""
-    fused_cpu = kernels._fused_cpu()
-    if fused_cpu is None:
+    if FUSED_CPU is None:
         pytest.skip(kernels.fused_cpu_status())
-    import numba
-
-    @numba.njit
-    def apply(t, out):
-        for i in range(t.shape[0]):
-            out[i] = fused_cpu._exp(t[i])
-
     floor = 0.5 * np.log(np.finfo(dtype).tiny)
     t = np.concatenate([np.linspace(floor, 0.0, 200_001), -np.logspace(-12, 0, 2_001)]).astype(dtype)
     got = np.empty_like(t)
-    apply(t, got)
+    fused_exp_of_each(t, got)
     wide = np.exp(t.astype(np.longdouble))
     ulps = np.abs(got.astype(np.longdouble) - wide) / np.spacing(wide.astype(dtype)).astype(np.longdouble)
     assert ulps.max() <= 1.0
