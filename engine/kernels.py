@@ -86,8 +86,6 @@ LARGE_BLOCK_ELEMENTS = 1 << 22
 MIN_ROWS = 256
 #: NumPy blocks run on every core when D is at most this (the exp pass dominates)
 THREADED_MAX_D = 32
-#: a large-D NumPy block with M at least this many times its rows forms its logits transposed
-TRANSPOSED_MIN_RATIO = 4
 #: elements of one (rows, M) block on other namespaces: 64 MB of float32
 GENERIC_BLOCK_ELEMENTS = 1 << 24
 #: a row's logits are recomputed by differences where the matmul form's cancelling terms
@@ -308,52 +306,38 @@ def _numpy_blocks(x: np.ndarray, q: np.ndarray, memories: np.ndarray, beta: floa
     hands out, until it returns None, with one set of buffers; distance-form blocks go
     through :func:`_refine`. The softmax passes between the two matmuls are numba's
     (engine/fused_cpu.py, two passes over the block, on ``threads`` threads when it is
-    large) where it loads, NumPy's (five passes, one thread) otherwise. For D above
-    THREADED_MAX_D a block with M >= TRANSPOSED_MIN_RATIO rows forms its logits as
-    (M, rows) and the weighted sum as (D, rows): OpenBLAS shares a product out over its
-    threads by the rows of the result, and a few rows (64 particles, say) split badly."""
-    n, m = q.shape[0], memories.shape[0]
+    large) where it loads, NumPy's (five passes, one thread) otherwise."""
+    n = q.shape[0]
     rows = min(rows, n)
-    logits = np.empty((rows, m), lse.dtype)
+    logits = np.empty((rows, memories.shape[0]), lse.dtype)
     top = np.empty(rows, lse.dtype)
     total = np.empty(rows, lse.dtype)
     floor = 0.5 * np.log(np.finfo(lse.dtype).tiny)
     fused = _fused_cpu()
-    small_d = q.shape[1] <= THREADED_MAX_D
     while (start := next_start()) is not None:
         stop = min(start + rows, n)
         k = stop - start
         blk, top_k, total_k, mean_k = logits[:k], top[:k], total[:k], mean[start:stop]
-        transposed = fused is not None and not small_d and m >= TRANSPOSED_MIN_RATIO * k
-        if transposed:  # the (M, k) logits, so that BLAS splits the long side over its threads
-            blk_t = np.matmul(memories, q[start:stop].T)
-            blk = blk_t.T
-            _over_rows(k, m, threads, lambda a, b: fused.bias_max_cols(blk_t, bias, top_k, a, b))
+        np.matmul(q[start:stop], memories.T, out=blk)
+        if fused is None:
+            if bias is not None:
+                blk += bias
+            np.max(blk, axis=1, out=top_k)
         else:
-            np.matmul(q[start:stop], memories.T, out=blk)
-            if fused is None:
-                if bias is not None:
-                    blk += bias
-                np.max(blk, axis=1, out=top_k)
-            else:
-                _over_rows(k, m, threads, lambda a, b: fused.bias_max_rows(blk, bias, top_k, a, b))
+            _over_rows(k, blk.shape[1], threads, lambda a, b: fused.bias_max_rows(blk, bias, top_k, a, b))
         offset = None
         if bias is not None:
             new_top, offset = _refine(compat_numpy, blk, top_k, row_const[start:stop], x[start:stop], memories,
                                       beta, cancel[start:stop], floor)
             top_k[...] = new_top
-        if transposed:
-            _over_rows(k, m, threads, lambda a, b: fused.exp_sum_cols(blk_t, top_k, floor, total_k, a, b))
-            mean_k[...] = (memories.T @ blk_t).T
-        elif fused is None:
+        if fused is None:
             blk -= top_k[:, None]
             np.maximum(blk, floor, out=blk)
             np.exp(blk, out=blk)
             np.sum(blk, axis=1, out=total_k)
-            np.matmul(blk, memories, out=mean_k)
         else:
-            _over_rows(k, m, threads, lambda a, b: fused.exp_sum_rows(blk, top_k, floor, total_k, a, b))
-            np.matmul(blk, memories, out=mean_k)
+            _over_rows(k, blk.shape[1], threads, lambda a, b: fused.exp_sum_rows(blk, top_k, floor, total_k, a, b))
+        np.matmul(blk, memories, out=mean_k)
         mean_k /= total_k[:, None]
         np.log(total_k, out=lse[start:stop])
         lse[start:stop] += top_k

@@ -42,6 +42,7 @@ def on_path(path, rows=None, m=None, threads=True):
             mp.setattr(kernels, "FUSED_ROWS_PAIRS", rows * m)
             mp.setattr(kernels, "PARALLEL_MIN_PAIRS", 0 if threads else 1 << 62)
             mp.setattr(kernels, "_WORKERS", 2 if threads else 1)
+            mp.setattr(kernels, "THREADED_MAX_D", 1_000_000 if threads else 0)
         yield get_backend("array_api_strict" if path == "generic" else "numpy", "float64")
 
 
