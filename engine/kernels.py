@@ -292,8 +292,7 @@ def _lse_mean_numpy(x: np.ndarray, memories: np.ndarray, beta: float, gaussian: 
     workers = min(_WORKERS, -(-n // rows)) if small_d else 1  # small D: blocks on every core
 
     def work(next_start: Callable[[], int | None]) -> None:
-        _numpy_blocks(x, q, memories, beta, bias, row_const, cancel, lse, mean, rows, next_start,
-                      1 if small_d else _WORKERS)
+        _numpy_blocks(x, q, memories, beta, bias, row_const, cancel, lse, mean, rows, next_start)
 
     _share_rows(n, rows, workers, work)
     return lse, mean
@@ -301,12 +300,13 @@ def _lse_mean_numpy(x: np.ndarray, memories: np.ndarray, beta: float, gaussian: 
 
 def _numpy_blocks(x: np.ndarray, q: np.ndarray, memories: np.ndarray, beta: float, bias: np.ndarray | None,
                   row_const: np.ndarray | None, cancel: np.ndarray | None, lse: np.ndarray, mean: np.ndarray,
-                  rows: int, next_start: Callable[[], int | None], threads: int) -> None:
+                  rows: int, next_start: Callable[[], int | None]) -> None:
     """Fill lse[s:s+rows] and mean[s:s+rows] for each block start s that ``next_start``
     hands out, until it returns None, with one set of buffers; distance-form blocks go
     through :func:`_refine`. The softmax passes between the two matmuls are numba's
-    (engine/fused_cpu.py, two passes over the block, on ``threads`` threads when it is
-    large) where it loads, NumPy's (five passes, one thread) otherwise."""
+    (engine/fused_cpu.py, two passes over the block) where it loads, NumPy's (five) otherwise,
+    on this thread: sharing them out over the pool lost time to OpenBLAS's threads, which
+    spin on the other cores for a while after each product."""
     n = q.shape[0]
     rows = min(rows, n)
     logits = np.empty((rows, memories.shape[0]), lse.dtype)
@@ -324,7 +324,7 @@ def _numpy_blocks(x: np.ndarray, q: np.ndarray, memories: np.ndarray, beta: floa
                 blk += bias
             np.max(blk, axis=1, out=top_k)
         else:
-            _over_rows(k, blk.shape[1], threads, lambda a, b: fused.bias_max_rows(blk, bias, top_k, a, b))
+            fused.bias_max_rows(blk, bias, top_k, 0, k)
         offset = None
         if bias is not None:
             new_top, offset = _refine(compat_numpy, blk, top_k, row_const[start:stop], x[start:stop], memories,
@@ -336,7 +336,7 @@ def _numpy_blocks(x: np.ndarray, q: np.ndarray, memories: np.ndarray, beta: floa
             np.exp(blk, out=blk)
             np.sum(blk, axis=1, out=total_k)
         else:
-            _over_rows(k, blk.shape[1], threads, lambda a, b: fused.exp_sum_rows(blk, top_k, floor, total_k, a, b))
+            fused.exp_sum_rows(blk, top_k, floor, total_k, 0, k)
         np.matmul(blk, memories, out=mean_k)
         mean_k /= total_k[:, None]
         np.log(total_k, out=lse[start:stop])
