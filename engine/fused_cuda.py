@@ -1,8 +1,8 @@
 """The fused softmax kernel on an NVIDIA GPU through CuPy, for low-dimensional memories (issue 15).
 
 One CUDA thread per particle x_n walks over the memories xi_mu, which the thread block
-stages through shared memory :data:`TILE` at a time, and keeps the online softmax of its row
-in registers (D is a compile-time constant, so x_n and the weighted sum are registers):
+stages through shared memory :func:`tile` (D) at a time, and keeps the online softmax of its
+row in registers (D is a compile-time constant, so x_n and the weighted sum are registers):
 
   l = scale * sum_d (x_nd - xi_mud)^2  (distance form, scale = -beta/2, direct differences)
   l = scale * sum_d x_nd xi_mud         (dot form, scale = beta)
@@ -25,8 +25,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-#: memories per shared-memory tile, and threads per block
-TILE, THREADS = 256, 256
+#: numbers per shared-memory tile of memories (float64: 32 KB, within the 48 KB a block may
+#: declare), and threads per block
+TILE_ELEMENTS, THREADS = 4096, 256
 
 SOURCE = r"""
 extern "C" __global__ void lse_mean(const REAL* __restrict__ x, const REAL* __restrict__ mem,
@@ -95,7 +96,13 @@ _kernels: dict[tuple[int, str], Any] = {}
 def options(d: int, precision: str) -> tuple[str, ...]:
     """NVRTC options that specialise :data:`SOURCE` to D = d and one float type."""
     real, exp, log, lowest = _REAL[precision]
-    return (f"-DDIM={d}", f"-DREAL={real}", f"-DEXP={exp}", f"-DLOG={log}", f"-DLOWEST={lowest}", f"-DTILE={TILE}")
+    return (f"-DDIM={d}", f"-DREAL={real}", f"-DEXP={exp}", f"-DLOG={log}", f"-DLOWEST={lowest}",
+            f"-DTILE={tile(d)}")
+
+
+def tile(d: int) -> int:
+    """Memories per shared-memory tile for D = d."""
+    return max(TILE_ELEMENTS // d, 1)
 
 
 def _kernel(cp: Any, d: int, precision: str) -> Any:

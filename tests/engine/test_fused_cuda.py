@@ -26,7 +26,7 @@ def cupy_backend(precision):
 def test_fused_cuda_equals_the_array_api_path(precision, d, form):
     """More memories than one shared-memory tile and more particles than one thread block."""
     backend = cupy_backend(precision)
-    x, memories = data(1000, 3 * fused_cuda.TILE + 5, d, seed=d)
+    x, memories = data(1000, 3 * fused_cuda.tile(d) + 5, d, seed=d)
     x, memories = x.astype(precision), memories.astype(precision)
     xs, mems = backend.asarray(x), backend.asarray(memories)
     beta = 2.0 / d
