@@ -1,8 +1,12 @@
 """The CuPy path (engine/fused_cuda.py, engine/backend.py's Rng): the fused CUDA kernel
 against the array-API path on the same device arrays and against the float64 reference,
 and random numbers drawn on the device. The GPU tests run only where CuPy imports and sees
-a device (none does in CI); the Rng's routing is checked everywhere with a stand-in module,
-and this file importing engine.fused_cuda shows that it imports without CuPy."""
+a device (none does in CI). Without one, the kernel's source is built for a GPU by nvcc and
+run on the CPU as C++ where those compilers are installed, the Rng's routing is checked with
+a stand-in module, and this file importing engine.fused_cuda shows that it imports without CuPy."""
+import ctypes
+import shutil
+import subprocess
 import types
 
 import numpy as np
@@ -94,3 +98,70 @@ def test_rng_draws_on_the_device_for_cupy_and_on_the_host_otherwise():
     assert host.device is None
     np.testing.assert_array_equal(host.normal((3, 2)),
                                   np.random.default_rng(np.random.SeedSequence(3)).standard_normal((3, 2)).astype(np.float32))
+
+
+@pytest.mark.parametrize("precision", ["float32", "float64"])
+@pytest.mark.parametrize("d", [1, 2, 32])
+def test_cuda_source_builds_with_nvcc(tmp_path, precision, d):
+    """Without a GPU: the kernel compiles to machine code for a Hopper GPU (ptxas checks the
+    registers and the shared memory a block declares) for every D and float type."""
+    nvcc = shutil.which("nvcc")
+    if nvcc is None:
+        pytest.skip("needs nvcc")
+    source = tmp_path / "lse_mean.cu"
+    source.write_text(fused_cuda.SOURCE)
+    r = subprocess.run([nvcc, "-cubin", "-arch=sm_90", *fused_cuda.options(d, precision), str(source),
+                        "-o", str(tmp_path / "lse_mean.cubin")], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+
+
+CPU_SHIM = r"""
+#include <math.h>
+#define __global__
+#define __restrict__
+#define __shared__ static
+struct index3 { long long x; };
+static index3 blockIdx, threadIdx, blockDim;
+static void __syncthreads() {}
+"""
+CPU_DRIVER = r"""
+extern "C" void run(const REAL* x, const REAL* mem, long long n, long long m, REAL scale, int gaussian,
+                    REAL* lse, REAL* mean) {
+    blockDim.x = 1; threadIdx.x = 0;
+    for (long long b = 0; b < n; ++b) { blockIdx.x = b; lse_mean(x, mem, n, m, scale, gaussian, lse, mean); }
+}
+"""
+
+
+@pytest.mark.parametrize("precision", ["float32", "float64"])
+@pytest.mark.parametrize("d", [2, 7])
+def test_cuda_kernel_arithmetic_on_the_cpu(tmp_path, precision, d):
+    """Without a GPU: the kernel's source built as C++ (one thread per block, so each thread
+    stages every tile itself) gives lse and mean within kernels.lse_tolerance of the float64
+    reference, over several tiles, and NaN for a non-finite particle."""
+    cxx = shutil.which("g++")
+    if cxx is None:
+        pytest.skip("needs g++")
+    source = tmp_path / "lse_mean.cpp"
+    source.write_text(CPU_SHIM + fused_cuda.SOURCE.replace('extern "C" __global__ void', "void") + CPU_DRIVER)
+    library = tmp_path / "lse_mean.so"
+    r = subprocess.run([cxx, "-O2", "-shared", "-fPIC", *fused_cuda.options(d, precision), str(source),
+                        "-o", str(library)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    lib = ctypes.CDLL(str(library))
+    real = ctypes.c_float if precision == "float32" else ctypes.c_double
+    x, memories = data(200, 2 * fused_cuda.tile(d) + 3, d, seed=d)
+    x, memories = x.astype(precision), memories.astype(precision)
+    x[5, 0] = np.nan
+    good = np.arange(200) != 5
+    for form in KERNELS:
+        beta = 1.5
+        lse, mean = np.empty(200, precision), np.empty((200, d), precision)
+        lib.run(*(a.ctypes.data_as(ctypes.c_void_p) for a in (x, memories)), ctypes.c_longlong(200),
+                ctypes.c_longlong(memories.shape[0]), real(-0.5 * beta if form == "gaussian" else beta),
+                ctypes.c_int(form == "gaussian"), *(a.ctypes.data_as(ctypes.c_void_p) for a in (lse, mean)))
+        ref_lse, ref_mean = reference(x[good], memories, beta, form)
+        tol_lse, tol_mean = kernels.lse_tolerance(x[good], memories, beta, lse[good], form == "gaussian")
+        assert (np.abs(lse[good] - ref_lse) <= tol_lse).all()
+        assert (np.abs(mean[good] - ref_mean).max(axis=1) <= tol_mean).all()
+        assert np.isnan(lse[5]) and np.isnan(mean[5]).all()
