@@ -239,3 +239,34 @@ def exp_sum_rows(logits, top, floor, total, start, stop):
             row[j] = e
             acc += e
         total[r] = acc
+
+
+@numba.njit(cache=True, nogil=True, fastmath=_FASTMATH, boundscheck=False, error_model="numpy")
+def refine_rows(logits, top, offset, need, window, x, memories, scale):
+    """The blocked kernel's recomputation of cancelling logits (engine.kernels._refine) in one
+    pass per row: for each row r with need[r], logits[r] holds l - offset[r]; the entries
+    within window[r] of top[r] become scale * sum_d (x_rd - xi_d)^2 from the differences, the
+    others l = logits + offset[r]; then top[r] is the row's new maximum and offset[r] = 0."""
+    m, d = memories.shape
+    zero = top.dtype.type(0)
+    for r in range(logits.shape[0]):
+        if not need[r]:
+            continue
+        row = logits[r]
+        shift = offset[r]
+        limit = top[r] - window[r]
+        best = top.dtype.type(-np.inf)
+        for j in range(m):
+            v = row[j]
+            if v >= limit:
+                v = zero
+                for k in range(d):
+                    diff = x[r, k] - memories[j, k]
+                    v += diff * diff
+                v *= scale
+            else:
+                v += shift
+            row[j] = v
+            best = max(best, v)
+        top[r] = best
+        offset[r] = zero

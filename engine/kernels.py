@@ -37,9 +37,11 @@ direct differences, -beta/2 sum_d (x_d - xi_d)^2, every logit within
 clipped to below tiny^(1/2) of the largest); the fused kernels use direct differences for
 every logit. The recomputation costs a comparison per row where no row needs it (nothing
 measurable at the bench's shapes) and, where every row does (particles within 0.001 of a
-memory at beta = 2.5e5, measured on the shared 2-core machine), 13 to 18% at
-(64, 10,000, 784), 60% at (1,024, 1,000, 256) and 220% at (10,000, 64, 40): its passes over
-the block are NumPy's. Either way, the float32 (and float64) results meet :func:`lse_tolerance`:
+memory at beta = 2.5e5), one numba pass over each such row (engine.fused_cpu.refine_rows;
+array-API calls on other namespaces): on the shared 2-core machine 0 to 4% of the call at
+(1,024, 1,000, 256), 13 to 19% at (64, 10,000, 784) and 11 to 47% (about 1 ms) at
+(10,000, 64, 40); with NumPy's passes instead it was 60% and 220% at the first and last.
+Either way, the float32 (and float64) results meet :func:`lse_tolerance`:
 
   distance form: |lse - lse_exact| <= tol_lse = 4 sqrt(D) eps (1 + |lse| + log M)
   dot form:      |lse - lse_exact| <= tol_lse = 4 sqrt(D) eps (1 + beta |x| max|xi| + log M)
@@ -224,19 +226,26 @@ def _row_terms(xp: Any, x: Any, memories: Any, beta: float, gaussian: bool) -> t
 
 
 def _refine(xp: Any, logits: Any, top: Any, offset: Any, x: Any, memories: Any, beta: float,
-            cancel: Any, floor: float) -> tuple[Any, Any]:
+            cancel: Any, floor: float, fused: ModuleType | None = None) -> tuple[Any, Any]:
     """Exact logits where the matmul form's cancellation would show (module docstring).
 
     ``logits`` (k, M) hold l - offset_n for the k particles x (k, D), ``top`` their row
     maxima and ``cancel`` their beta/2 (|x| + max|xi|)^2. Rows where cancel exceeds
     REFINE_RATIO (1 + |top + offset|) switch to the full logits (offset 0), and their
     entries within 4 D eps cancel + |floor| of the maximum become -beta/2 |x - xi|^2 from
-    the differences; ``logits`` changes in place. Returns the new (top, offset)."""
+    the differences; ``logits`` changes in place. Returns the new (top, offset). With
+    ``fused`` (engine.fused_cpu, NumPy arrays) one numba pass over each such row does it,
+    else array-API calls."""
     need = cancel > REFINE_RATIO * (1.0 + xp.abs(top + offset))
     if not bool(xp.any(need)):
         return top, offset
     d = x.shape[1]
     window = (4.0 * d * float(xp.finfo(logits.dtype).eps)) * cancel - floor
+    if fused is not None:
+        new_top, new_offset = top.copy(), offset.copy()
+        fused.refine_rows(logits, new_top, new_offset, need, window.astype(logits.dtype), x, memories,
+                          logits.dtype.type(-0.5 * beta))
+        return new_top, new_offset
     mask = need[:, None] & (logits >= (top - window)[:, None])
     shift = xp.where(need, offset, xp.zeros_like(offset))
     logits += shift[:, None]
@@ -333,7 +342,7 @@ def _numpy_blocks(x: np.ndarray, q: np.ndarray, memories: np.ndarray, beta: floa
         offset = None
         if bias is not None:
             new_top, offset = _refine(compat_numpy, blk, top_k, row_const[start:stop], x[start:stop], memories,
-                                      beta, cancel[start:stop], floor)
+                                      beta, cancel[start:stop], floor, fused)
             top_k[...] = new_top
         if fused is None:
             blk -= top_k[:, None]
