@@ -6,8 +6,10 @@ array library lacks). Every other engine module takes its namespace from here
 (``Backend.xp``) or from the arrays it is given (:func:`namespace`), never by
 importing numpy or cupy for math.
 
-Random numbers are always drawn on the host from a NumPy ``Generator`` and then
-moved to the device, so one seed gives the same run on every backend.
+Random numbers for the dynamics are drawn where the arrays live (:class:`Rng`): on the GPU
+with CuPy, so that 1,000,000 particles need no host draw and copy per step; on the host
+from NumPy's ``Generator`` otherwise. One seed gives the same run on one backend; NumPy and
+array-api-strict share the host stream, CuPy has its own.
 """
 from __future__ import annotations
 
@@ -57,21 +59,42 @@ class Backend:
 
 
 class Rng:
-    """Host-side NumPy random numbers delivered as arrays of one backend."""
+    """Random numbers as arrays of one backend.
 
-    def __init__(self, backend: Backend, seed: int | None):
+    ``normal`` and ``uniform`` come from cuRAND on the device when the backend is CuPy
+    (``cupy.random.RandomState``, seeded from ``seed``) and from the host NumPy
+    ``Generator`` ``host`` otherwise; ``integers`` and ``host`` itself (permutations) are
+    host-side bookkeeping on every backend. ``seed`` is an int, a NumPy ``SeedSequence``
+    or None (fresh entropy)."""
+
+    def __init__(self, backend: Backend, seed: int | np.random.SeedSequence | None):
         self.backend = backend
         self.host = np.random.default_rng(seed)
+        self.device = backend.xp.random.RandomState(_device_seed(seed)) if backend.name == "cupy" else None
 
     def normal(self, shape: tuple[int, ...]) -> Any:
+        if self.device is not None:
+            return self.device.standard_normal(shape, dtype=self.backend.precision)
         return self.backend.asarray(self.host.standard_normal(shape))
 
     def uniform(self, shape: tuple[int, ...], low: float = 0.0, high: float = 1.0) -> Any:
+        if self.device is not None:
+            return self.device.uniform(low, high, shape, dtype=self.backend.precision)
         return self.backend.asarray(self.host.uniform(low, high, shape))
 
     def integers(self, high: int, size: int) -> np.ndarray:
         """Host integers (indices are used for host-side bookkeeping)."""
         return self.host.integers(0, high, size)
+
+
+def _device_seed(seed: int | np.random.SeedSequence | None) -> np.uint64 | None:
+    """The seed of a device generator for an int or SeedSequence seed: its first 64-bit
+    state word (equal seeds give equal streams), as np.uint64, the one integer type that
+    cupy.random.RandomState casts to its seed safely; None for fresh entropy."""
+    if seed is None:
+        return None
+    seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    return seq.generate_state(1, np.uint64)[0]
 
 
 def _is_strict(a: Any) -> bool:

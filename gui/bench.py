@@ -58,11 +58,11 @@ def run(args: argparse.Namespace) -> int:
         result = app_soak(APP_PARTICLES, args.soak)
         print(json.dumps(result, indent=2) if args.json else soak_report(result))
         return 0 if "rss_mb" in result else 1
-    repeat = engine_bench.repeat_of(args)
-    if repeat is None:
+    repeat, backend = engine_bench.repeat_of(args), engine_bench.backend_of(args)
+    if repeat is None or backend is None:
         return 2
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
-    report = engine_bench.collect(quick=args.quick, repeat=repeat, log=log)
+    report = engine_bench.collect(quick=args.quick, repeat=repeat, log=log, backend=backend)
     if args.quick:
         report["gui"] = [{"particles": APP_PARTICLES, "layout": None, "fps": None, "note": "skipped: --quick"}]
     else:
