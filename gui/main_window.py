@@ -68,6 +68,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.recording = None  #: the Recording on screen (a new one means a new run)
         self.index = 0
         self.shown = None  #: the StepView on screen
+        self._noted = None  #: the recording whose retrieval note the alert shows
         self._draw_times: list[float] = []
         self._fps_timer = QtCore.QTimer(self, interval=FPS_TICK_MS)
         self._fps_timer.timeout.connect(self._show_fps)
@@ -401,6 +402,9 @@ class MainWindow(QtWidgets.QMainWindow):
         draw_step(views, step)
         if new_run:
             self._on_new_run(step)
+        if step.retrieval_note and self._noted is not update.recording:  # measured after the first frame
+            self._noted = update.recording
+            self._on_failed(step.retrieval_note)
         self.explanation.show_mode(step.main.model, step.main.sigma, step.main.params)
         self.controls.set_recording(step.length, index, step.main.step)
         sigma = step.main.sigma
@@ -450,8 +454,6 @@ class MainWindow(QtWidgets.QMainWindow):
         shows the preset raised."""
         self.device_label.setText(step.device)
         self.device_label.setToolTip(step.device_note)
-        if step.retrieval_note:
-            self._on_failed(step.retrieval_note)
         for view in (self.view2d, *self.side.views()):
             view.memories_movable = step.segment.memories.shape[1] == 2
         self.fit_views()

@@ -100,6 +100,9 @@ class SimulationWorker(QtCore.QThread):
             wait = max(0.0, next_step - time.monotonic()) if self._playing else 0.25
             if not self._drain(wait):
                 return
+            if self.run_ is not None and self.run_.retrieval_pending:  # once the new run is on screen
+                self.run_.measure_retrieval()
+                self._publish()
             if self._playing and self.run_ is not None and time.monotonic() >= next_step:
                 next_step = time.monotonic() + 1.0 / self._speed
                 self._advance()

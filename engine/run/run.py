@@ -112,23 +112,27 @@ class Run:
         images = main.patterns.image_shape is not None
         self.recording = Recording((len(main.initial), len(partner.initial)), main.memories_host.shape[1],
                                    np.dtype(main.backend.precision), images, self.budget)
-        am = partner if main.is_diffusion else main
         self._meta = {"image_shape": main.patterns.image_shape, "device": main.backend.device,
-                      "device_note": main.backend.note, "label": self.label,
-                      "retrieval_note": self._retrieval_note(am.params)}
+                      "device_note": main.backend.note, "label": self.label, "retrieval_note": None}
+        self.retrieval_pending = True  #: the AM's retrieval note is still to be measured (measure_retrieval)
         self._begin_segment("start", grid=None)
         self._record(new_maps=True)
 
-    def _retrieval_note(self, params: Params) -> str | None:
-        """:func:`memscape.engine.retrieval.retrieval_note`, measured once per parameter set (a
-        reset or a dropped cluster does not measure it again); an AM that diverges from starts
-        near its memories says so."""
+    def measure_retrieval(self) -> str | None:
+        """The run's associative memory's :func:`memscape.engine.retrieval.retrieval_note`, into
+        :attr:`meta` (a few to a few hundred milliseconds: the window's worker calls this once a
+        new run's first step is on screen). Measured once per parameter set (a reset or a
+        dropped cluster does not measure it again); an AM that diverges from states near its
+        memories says so."""
+        params = (self.partner if self.main.is_diffusion else self.main).params
         key = params.to_json()
         if key not in self._notes:
             try:
                 self._notes[key] = retrieval_note(params)
             except DivergenceError as exc:
                 self._notes[key] = f"{params.model} diverges from states near its memories ({exc.message})"
+        self._meta["retrieval_note"] = self._notes[key]
+        self.retrieval_pending = False
         return self._notes[key]
 
     def _begin_segment(self, reason: str, grid: Grid | None, at_last: bool = False) -> None:
@@ -171,7 +175,7 @@ class Run:
     def meta(self) -> dict:
         """What every view of this run needs besides the recording: image_shape, device,
         device_note, label, and the retrieval note of its associative memory (None when it
-        keeps every memory; memscape.engine.retrieval), measured once per new run."""
+        keeps every memory, or before :meth:`measure_retrieval`)."""
         return self._meta
 
     def view(self, index: int | None = None, snapshot: Snapshot | None = None) -> StepView:

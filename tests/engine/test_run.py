@@ -240,3 +240,14 @@ def test_the_recording_holds_every_entry_as_appended(t, n, seed):
     rose[1:] = energy_rose(energies[:-1], energies[1:], "float64")
     np.testing.assert_array_equal(snap.tracks[0]["rose"], rose)
     np.testing.assert_array_equal(snap.ever_rose[0], np.logical_or.accumulate(rose, axis=0).sum(axis=1))
+
+
+def test_the_retrieval_note_is_measured_once_per_parameter_set():
+    run = Run(load_preset("grid").replace(model="modern", modern_form="dot", particles=20, backend="numpy"))
+    assert run.retrieval_pending and run.meta["retrieval_note"] is None
+    note = run.measure_retrieval()
+    assert "of 16 memories" in note and run.view().retrieval_note == note and not run.retrieval_pending
+    run.restart()
+    assert run.retrieval_pending and run.measure_retrieval() == note  # from the cache
+    run.set_params(run.params.replace(modern_form="distance", beta=50.0))
+    assert run.measure_retrieval() is None

@@ -371,3 +371,11 @@ def test_the_default_runs_trace_shows_the_normalised_energy_its_split_and_the_fi
     assert window.energy.text == (f"\u2212log p(\u03c3_ref) rose: {100 * rises.particle_share:.2g}% of particles, "
                                   f"{100 * rises.step_share:.2g}% of steps")
     assert 0 < rises.particle_share < 0.5
+
+
+def test_a_model_that_cannot_keep_every_memory_says_so(make_window, qtbot):
+    """The dot-form Modern Hopfield network on the grid keeps only the long memories: the window
+    says how many it keeps (measured once the run's first step is on screen)."""
+    window = make_window("grid", model="modern", modern_form="dot")
+    qtbot.waitUntil(lambda: "keeps" in window.alert_label.text(), timeout=20_000)
+    assert "of 16 memories" in window.alert_label.text() and not window.alert_label.isHidden()

@@ -24,7 +24,7 @@ def on_screen(window, qtbot, layout: int = 1):
 
 def play_to_end(window, qtbot, timeout=30_000):
     window.worker.send("speed", 1000.0)
-    qtbot.keyClick(window, QtCore.Qt.Key.Key_Space)
+    window.menu_actions["play"].trigger()
     qtbot.waitUntil(lambda: window.shown.done and not window.playing, timeout=timeout)
 
 
@@ -71,12 +71,12 @@ def test_a_parameter_changed_while_playing_starts_a_segment_and_no_rise_is_count
     window = make_window(model="modern", steps=1000, dt=0.05)
     on_screen(window, qtbot, 1)
     window.worker.send("speed", 40.0)
-    qtbot.keyClick(window, QtCore.Qt.Key.Key_Space)
+    window.menu_actions["play"].trigger()
     for beta in (100.0, 0.01, 4.0):
         qtbot.wait(250)
         window.controls.sliders["beta"].slider.setValue(math.log10(beta))
     qtbot.wait(250)
-    qtbot.keyClick(window, QtCore.Qt.Key.Key_Space)
+    window.menu_actions["play"].trigger()
     qtbot.waitUntil(lambda: not window.playing)
     shown = window.shown
     assert len(shown.main.history.segment_starts) >= 3
@@ -107,9 +107,9 @@ def test_play_after_scrubbing_back_continues_from_the_step_on_screen(make_window
     window.controls.scrubber.setValue(10)  # as a drag does
     assert window.shown.main.step == 10
     window.worker.send("speed", 2.0)
-    qtbot.keyClick(window, QtCore.Qt.Key.Key_Space)
+    window.menu_actions["play"].trigger()
     qtbot.waitUntil(lambda: window.shown.main.step > 10 and window.live, timeout=20_000)
-    qtbot.keyClick(window, QtCore.Qt.Key.Key_Space)
+    window.menu_actions["play"].trigger()
     first = window.update_.view(0)
     assert window.shown.length > 11 and window.update_.view(10).main.step == 10
     np.testing.assert_array_equal(window.update_.view(10).main.x, recorded)  # the past is kept
@@ -150,7 +150,7 @@ def test_the_frame_rate_reading_is_empty_when_nothing_is_drawn(make_window, qtbo
     window = make_window()
     on_screen(window, qtbot, 2)
     window.worker.send("speed", 60.0)
-    qtbot.keyClick(window, QtCore.Qt.Key.Key_Space)
+    window.menu_actions["play"].trigger()
     qtbot.waitUntil(lambda: window.fps_label.text().endswith("fps"), timeout=10_000)
     qtbot.waitUntil(lambda: not window.playing, timeout=20_000)
     qtbot.waitUntil(lambda: window.fps_label.text() == "", timeout=5_000)
