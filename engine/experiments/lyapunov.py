@@ -20,7 +20,7 @@ from typing import Iterator
 import numpy as np
 
 from memscape.engine.backend import Backend
-from memscape.engine.energy_accounting import energy_rose
+from memscape.engine.energy_accounting import energy_rose, rise_shares
 from memscape.engine.experiments.runner import SettingError, Update, preset_params, setting
 from memscape.engine.models import AM_MODELS
 from memscape.engine.params import SAMPLERS
@@ -59,6 +59,7 @@ def run(settings: Settings, backend: Backend) -> Iterator[Update]:
         n = start_uv.shape[0]
         e = frame["energy_fixed"]
         rises = np.zeros(n, dtype=int)
+        rose_steps = []  #: (N,) masks, one per step: the shares are the app's (energy_accounting.rise_shares)
         first = np.full(n, -1)
         where = np.full((n, 2), np.nan)
         largest = np.zeros(n)
@@ -67,6 +68,7 @@ def run(settings: Settings, backend: Backend) -> Iterator[Update]:
             frame = sim.step()
             e_new = frame["energy_fixed"]
             up = energy_rose(e, e_new, backend.precision, sim.energy_scale)
+            rose_steps.append(up)
             new_first = up & (first < 0)
             first[new_first] = frame["step"]
             where[new_first] = prev_uv[new_first]
@@ -76,7 +78,8 @@ def run(settings: Settings, backend: Backend) -> Iterator[Update]:
         rows = [{"method": method, "particle": k, "u": float(start_uv[k, 0]), "v": float(start_uv[k, 1]),
                  "rises": int(rises[k]), "first_rise": int(first[k]), "rise_u": float(where[k, 0]),
                  "rise_v": float(where[k, 1]), "max_rise": float(largest[k])} for k in range(n)]
-        summary = {f"{method}: share of particles whose energy ever rose": float(np.mean(rises > 0)),
-                   f"{method}: share of steps with a rise": float(rises.sum() / (n * sim.steps))}
+        particle_share, step_share = rise_shares(np.array(rose_steps).reshape(-1, n), np.ones(len(rose_steps), bool))
+        summary = {f"{method}: share of particles whose energy ever rose": particle_share,
+                   f"{method}: share of steps with a rise": step_share}
         arrays = {"memories_uv": sim.plane.project(sim.memories_host)} if done == 1 else {}
         yield Update(done, len(settings.methods), rows, arrays=arrays, summary=summary)
