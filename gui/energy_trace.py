@@ -15,7 +15,7 @@ from PyQt6 import QtCore
 
 from memscape.engine.run import EnergyHistory
 from memscape.gui.segment_lines import segment_lines
-from memscape.gui.theme import HIGHLIGHT_COLOR, SEGMENT_COLOR, VIOLATION_COLOR
+from memscape.gui.theme import HIGHLIGHT_COLOR, SEGMENT_COLOR, VIOLATION_COLOR, place_in_corner
 from memscape.gui.trail_thinning import shown_steps
 
 MAX_LINES = 64  #: particles drawn as individual lines (the mean uses all)
@@ -94,8 +94,7 @@ class EnergyTracePlot(pg.PlotWidget):
         self.text = ""  #: what the readout says now
 
     def _place_label(self) -> None:
-        r = self.getPlotItem().vb.rect()
-        self.label.setPos(r.right() - 6, r.top() + 4)
+        place_in_corner(self.label, self.getPlotItem().vb.rect())  # wrapped in a narrow panel
 
     def set_history(self, history: EnergyHistory, label: str = "energy", span: int | None = None) -> None:
         """Draw an :class:`memscape.engine.run.EnergyHistory`: the first MAX_LINES particles'
