@@ -97,7 +97,7 @@ def test_the_exports_of_the_window_are_of_the_run_on_screen(make_window, qtbot, 
     thread and exactly its recording is exported."""
     window = make_window(particles=30, steps=10)
     first = window.recording
-    window.view2d.drop_requested.emit(1.5, -1.5)
+    window.view2d.drop_requested.emit(1.5, -1.5, True)
     qtbot.waitUntil(lambda: window.recording is not first)
     window.export_actions["video"].trigger()
     qtbot.waitUntil(lambda: getattr(window, "export_dialog", None) is not None, timeout=20_000)
