@@ -291,6 +291,7 @@ class ControlsPanel(QtWidgets.QScrollArea):
         self.setWidgetResizable(True)
         body = QtWidgets.QWidget()
         self.setWidget(body)
+        body.installEventFilter(self)
         form = self.form = QtWidgets.QFormLayout(body)
         form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
 
@@ -380,6 +381,11 @@ class ControlsPanel(QtWidgets.QScrollArea):
     def _preset_tip(self, index: int) -> None:
         tip = self.preset.itemData(index, QtCore.Qt.ItemDataRole.ToolTipRole)
         self.preset.setToolTip(tip or "a stored set of memories and parameters")
+
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.widget() and event.type() == QtCore.QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # new fonts laid the body out again: so is the minimum width
+        return super().eventFilter(obj, event)
 
     def minimumSizeHint(self) -> QtCore.QSize:
         """As wide as the widgets need with the current fonts (the presenter theme's are

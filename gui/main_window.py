@@ -19,7 +19,7 @@ from memscape.engine.params import ParamError, Params
 from memscape.engine.presets import list_presets, load_preset
 from memscape.gui import help as help_menu
 from memscape.gui import theme
-from memscape.gui.controls import DEFAULT_SPEED, SPEED_RANGE, ControlsPanel
+from memscape.gui.controls import DEFAULT_SPEED, SPEED_RANGE, ControlsPanel, FittedLabel
 from memscape.gui.energy_trace import EnergyTracePlot
 from memscape.gui.explanation import ExplanationStrip
 from memscape.gui.export.dialog import install as install_export
@@ -210,13 +210,14 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
+        # as wide as their widest reading, so the bar does not jump as they change
         self.device_label = QtWidgets.QLabel("starting...")
         self.device_label.setToolTip("the array backend the engine runs on")
-        self.fps_label = QtWidgets.QLabel("")
+        self.fps_label = FittedLabel("888 fps")
         self.fps_label.setToolTip("frames the window drew in the last second (empty when idle)")
-        self.step_label = QtWidgets.QLabel("")
+        self.step_label = FittedLabel("step 1000   sigma 0.0001234")
         self.step_label.setToolTip("the step on screen and, for diffusion, its noise level sigma")
-        self.speed_label = QtWidgets.QLabel("")
+        self.speed_label = FittedLabel("a step every 2.5 s")
         self.speed_label.setToolTip("simulation speed (keys - and + halve and double it)")
         self.alert_label = QtWidgets.QLabel("")
         self.alert_label.setForegroundRole(QtGui.QPalette.ColorRole.BrightText)
@@ -315,9 +316,12 @@ class MainWindow(QtWidgets.QMainWindow):
                 self.resizeDocks([controls], [controls.widget().minimumSizeHint().width()],
                                  QtCore.Qt.Orientation.Horizontal)
         elif was and not on and self._normal_layout is not None:
+            state, self._normal_layout = self._normal_layout, None
+            QtWidgets.QApplication.sendPostedEvents()  # the smaller fonts' size hints first
+            self.controls.widget().layout().activate()
+            self.controls.updateGeometry()
             QtWidgets.QApplication.sendPostedEvents()
-            self.restoreState(self._normal_layout)
-            self._normal_layout = None
+            self.restoreState(state)
 
     def _set_orbiting(self, on: bool) -> None:
         """Turn the 3D camera slowly around the landscape (for demos), or stop."""
@@ -584,7 +588,7 @@ class MainWindow(QtWidgets.QMainWindow):
         can be dragged, the views fitted to the landscape and the particles, and the tab that
         shows the preset raised."""
         self.device_label.setText(step.device)
-        self.device_label.setToolTip(step.device_note)
+        self.device_label.setToolTip(step.device_note or "the array backend the engine runs on")
         for view in (self.view2d, *self.side.views()):
             view.memories_movable = step.segment.memories.shape[1] == 2
         self.fit_views()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from memscape.gui.theme import place_in_corner
+from memscape.gui.theme import CORNER_MARGIN_PX, place_in_corner
 
 
 class SchedulePlot(pg.PlotWidget):
@@ -42,7 +42,8 @@ class SchedulePlot(pg.PlotWidget):
         lo, hi = np.log10(positive.min()), np.log10(positive.max())
         pad = 0.05 * max(hi - lo, 0.1)
         lo, hi = lo - pad, hi + pad
-        band = self.note.mapRectToParent(self.note.boundingRect()).bottom() if self.note.toPlainText() else 0.0
+        band = self.note.mapRectToParent(self.note.boundingRect()).bottom() + CORNER_MARGIN_PX \
+            if self.note.toPlainText() else 0.0
         height = vb.rect().height()
         if 0 < band < 0.8 * height:
             hi += (hi - lo) * band / (height - band)
