@@ -136,7 +136,9 @@ class ValueField(QtWidgets.QLineEdit):
 
 
 class FittedLabel(QtWidgets.QLabel):
-    """A label at least as wide as ``widest`` in its current font (its values never clip)."""
+    """A label at least as wide as ``widest`` in its current font while it shows a value (so
+    it does not jump as the value changes), and as its own text when that is wider; nothing
+    when empty."""
 
     def __init__(self, widest: str, parent=None):
         super().__init__(parent)
@@ -144,6 +146,8 @@ class FittedLabel(QtWidgets.QLabel):
 
     def minimumSizeHint(self) -> QtCore.QSize:
         hint = super().minimumSizeHint()
+        if not self.text():
+            return hint
         margins = self.contentsMargins()
         width = self.fontMetrics().horizontalAdvance(self.widest) + 2 * self.margin() + margins.left() + margins.right()
         return QtCore.QSize(max(hint.width(), width + 1), hint.height())

@@ -43,7 +43,7 @@ ORBIT_DEGREES_PER_TICK = 0.6  #: 15 degrees a second
 FPS_WINDOW_S = 1.0  #: the frame-rate reading counts the frames drawn in the last second
 FPS_TICK_MS = 500  #: ... and is refreshed this often (empty once nothing is drawn)
 SPEED_FACTOR = 2.0  #: the keys - and + divide and multiply the speed by this
-EXPLANATION_LINES = 4  #: the explanation strip shows this many lines of text, and scrolls
+EXPLANATION_LINES = 3  #: the explanation strip shows this many lines of text, and scrolls
 #: the presenter theme hides the controls of a window narrower than this (C shows them)
 PRESENTER_CONTROLS_WIDTH = 1280
 #: the dock that shows each view the video export can film
@@ -215,9 +215,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.device_label.setToolTip("the array backend the engine runs on")
         self.fps_label = FittedLabel("888 fps")
         self.fps_label.setToolTip("frames the window drew in the last second (empty when idle)")
-        self.step_label = FittedLabel("step 1000   sigma 0.0001234")
+        self.step_label = FittedLabel("step 1000   sigma 0.01234")
         self.step_label.setToolTip("the step on screen and, for diffusion, its noise level sigma")
-        self.speed_label = FittedLabel("a step every 2.5 s")
+        self.speed_label = FittedLabel("120 steps/s")
         self.speed_label.setToolTip("simulation speed (keys - and + halve and double it)")
         self.alert_label = QtWidgets.QLabel("")
         self.alert_label.setForegroundRole(QtGui.QPalette.ColorRole.BrightText)
@@ -292,8 +292,11 @@ class MainWindow(QtWidgets.QMainWindow):
         for view in (self.view2d, *self.side.views()):
             view.setTitle(view.title())  # fitted again at the theme's title size
         self.images.setBackground(theme.plot_background(self.presenter))
+        status = QtGui.QFont()
+        status.setPointSizeF(theme.fonts(self.presenter).status)  # only the size: the rest follows the theme
+        self.statusBar().setFont(status)
         lines = QtGui.QFontMetrics(app.font()).lineSpacing() * EXPLANATION_LINES
-        self.explanation_area.setMaximumHeight(lines + self.explanation.contentsMargins().top() + 2)
+        self.explanation_area.setFixedHeight(lines + self.explanation.contentsMargins().top() + 2)  # whole lines
         with QtCore.QSignalBlocker(self.menu_actions["presenter"]):
             self.menu_actions["presenter"].setChecked(self.presenter)
 

@@ -65,11 +65,13 @@ class Fonts:
     axis: float  #: axis labels ("step", "energy E(x)")
     title: float  #: plot titles (a long title shrinks to fit its panel, see view_2d)
     readout: float  #: texts on plots: the rise readouts, the schedule's note
+    status: float  #: the status bar (a little smaller than the rest in the presenter theme, so
+    #: the end-of-run message and the readings share a 1024 px wide window)
 
 
 #: False: the normal theme; True: the presenter theme, readable from the back of a room
-FONTS = {False: Fonts(app=10, bold=False, tick=9, axis=9, title=11, readout=10),
-         True: Fonts(app=14, bold=True, tick=13, axis=13, title=16, readout=14)}
+FONTS = {False: Fonts(app=10, bold=False, tick=9, axis=9, title=11, readout=10, status=10),
+         True: Fonts(app=14, bold=True, tick=13, axis=13, title=16, readout=14, status=12)}
 
 
 def fonts(presenter: bool) -> Fonts:
@@ -196,15 +198,15 @@ class AxisLabelFitter(QtCore.QObject):
             if not text or self._fitted.get(name) == key:
                 continue
             self._fitted[name] = key
-            font = QtGui.QFont()
-            font.setBold(axis.labelStyle.get("font-weight") == "bold")
             for pt in np.linspace(self.points, self.points * AXIS_LABEL_MIN_SHARE, 5):
-                font.setPointSizeF(pt)
-                if QtGui.QFontMetricsF(font).horizontalAdvance(text + " ") <= length:
+                style = dict(axis.labelStyle, **{"font-size": f"{pt:.3g}pt"})
+                if style != axis.labelStyle:
+                    axis.setLabel(text, axis.labelUnits, axis.labelUnitPrefix, **style)
+                if axis.label.boundingRect().width() <= length:
                     break
-            style = dict(axis.labelStyle, **{"font-size": f"{pt:.3g}pt"})
-            if style != axis.labelStyle:
-                axis.setLabel(text, axis.labelUnits, axis.labelUnitPrefix, **style)
+            # pyqtgraph centres the label along the axis only when the axis is resized: a
+            # label whose words or size changed since would sit off centre and be cut
+            axis.resizeEvent()
 
 
 def axis_label_fitter(plot: pg.PlotItem) -> AxisLabelFitter:

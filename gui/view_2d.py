@@ -52,24 +52,22 @@ def memory_style(count: int) -> tuple[float, float]:
 
 
 def title_lines(text: str, font: QtGui.QFont, base: float, room: float) -> tuple[float, list[str]]:
-    """(point size, lines) of a title ``room`` pixels wide: one line at the largest size from
-    ``base`` down to TITLE_MIN_SHARE of it that fits; else two lines split at the space that
-    balances them, at the largest size that fits; else one line at the smallest size, cut
-    with an ellipsis."""
-    sizes = np.linspace(base, base * TITLE_MIN_SHARE, 6)
+    """(point size, lines) of a title ``room`` pixels wide: at the largest size from ``base``
+    down to TITLE_MIN_SHARE of it at which the title fits on one line, or else on two split at
+    the space that balances them; if none does, one line at the smallest size, cut with an
+    ellipsis."""
     words = text.split(" ")
     splits = [(" ".join(words[:k]), " ".join(words[k:])) for k in range(1, len(words))]
-    for lines_wanted in (1, 2):
-        for pt in sizes:
-            font.setPointSizeF(pt)
-            width = QtGui.QFontMetricsF(font).horizontalAdvance
-            if lines_wanted == 1 and width(text) <= room:
-                return float(pt), [text]
-            if lines_wanted == 2 and splits:
-                best = min(splits, key=lambda pair: max(map(width, pair)))
-                if max(map(width, best)) <= room:
-                    return float(pt), list(best)
-    return float(sizes[-1]), [QtGui.QFontMetrics(font).elidedText(text, QtCore.Qt.TextElideMode.ElideRight, int(room))]
+    for pt in np.linspace(base, base * TITLE_MIN_SHARE, 6):
+        font.setPointSizeF(pt)
+        width = QtGui.QFontMetricsF(font).horizontalAdvance
+        if width(text) <= room:
+            return float(pt), [text]
+        if splits:
+            best = min(splits, key=lambda pair: max(map(width, pair)))
+            if max(map(width, best)) <= room:
+                return float(pt), list(best)
+    return float(pt), [QtGui.QFontMetrics(font).elidedText(text, QtCore.Qt.TextElideMode.ElideRight, int(room))]
 
 
 def trail_share(segments: np.ndarray, width: float) -> float:
