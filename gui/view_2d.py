@@ -54,7 +54,8 @@ def memory_style(count: int) -> tuple[float, float]:
 def title_lines(text: str, font: QtGui.QFont, base: float, room: float) -> tuple[float, list[str]]:
     """(point size, lines) of a title ``room`` pixels wide: at the largest size from ``base``
     down to TITLE_MIN_SHARE of it at which the title fits on one line, or else on two split at
-    the space that balances them; if none does, one line at the smallest size, cut with an
+    the space that balances them; failing that, at the smallest size, its words wrapped onto
+    as many lines as they need (a narrow panel); a word wider than the panel is cut with an
     ellipsis."""
     words = text.split(" ")
     splits = [(" ".join(words[:k]), " ".join(words[k:])) for k in range(1, len(words))]
@@ -67,7 +68,14 @@ def title_lines(text: str, font: QtGui.QFont, base: float, room: float) -> tuple
             best = min(splits, key=lambda pair: max(map(width, pair)))
             if max(map(width, best)) <= room:
                 return float(pt), list(best)
-    return float(pt), [QtGui.QFontMetrics(font).elidedText(text, QtCore.Qt.TextElideMode.ElideRight, int(room))]
+    lines: list[str] = []
+    for word in words:  # greedy wrap at the smallest size
+        if lines and width(f"{lines[-1]} {word}") <= room:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    elide = QtGui.QFontMetrics(font).elidedText
+    return float(pt), [elide(line, QtCore.Qt.TextElideMode.ElideRight, int(room)) for line in lines]
 
 
 def trail_share(segments: np.ndarray, width: float) -> float:

@@ -61,7 +61,8 @@ def look(window) -> dict:
             out[f"plot {k} {name}"] = (axis.style["tickFont"].pointSizeF(), dict(axis.labelStyle))
             if window.in_sight(DOCK_OF_PLOT[k]):  # (not a view in a tab behind another)
                 out.setdefault("axis lengths", []).append((axis.width(), axis.height()))
-        out[f"plot {k} title"] = (item.titleLabel.text, item.titleLabel.opts.get("size"))
+        if window.in_sight(DOCK_OF_PLOT[k]):
+            out[f"plot {k} title"] = (item.titleLabel.text, item.titleLabel.opts.get("size"))
     out["readout"] = window.energy.label.textItem.font().pointSizeF()
     out["explanation"] = window.explanation_area.maximumHeight()
     out["app font"] = QtWidgets.QApplication.font().pointSizeF()
@@ -140,11 +141,20 @@ def test_a_presenter_state_is_not_saved_broken(make_window, qtbot):
 
 
 def test_on_a_small_projector_the_presenter_theme_hides_the_controls(make_window, qtbot):
-    window = make_window()
+    window = make_window(steps=10)
     on_screen(window, qtbot, (1024, 768))
     press(window, qtbot, Key.Key_T)
     assert window.docks["controls"].isHidden()
     assert "C shows them" in window.statusBar().currentMessage()
+    window.worker.send("speed", 1000.0)
+    press(window, qtbot, Key.Key_Space)
+    qtbot.waitUntil(lambda: "Finished" in window.statusBar().currentMessage(), timeout=20_000)
+    qtbot.waitUntil(lambda: window.fps_label.text() == "", timeout=5_000)  # idle: no frame rate
+    qtbot.wait(200)
+    bar = window.statusBar()  # the end-of-run message fits beside the readings
+    first = min(w.geometry().left() for w in bar.findChildren(QtWidgets.QWidget, options=QtCore.Qt.FindChildOption.FindDirectChildrenOnly)
+                if w.isVisible() and w.geometry().left() > 0)
+    assert bar.fontMetrics().horizontalAdvance(bar.currentMessage()) < first
     press(window, qtbot, Key.Key_T)
     qtbot.wait(200)
     assert not window.docks["controls"].isHidden()
@@ -174,6 +184,12 @@ def clipped(window) -> list[str]:
         text = QtGui.QTextDocumentFragment.fromHtml(w.text()).toPlainText() if isinstance(w, QtWidgets.QLabel) else w.text()
         if w.fontMetrics().horizontalAdvance(text) > text_room(w):
             out.append(f"{type(w).__name__} {text!r}: {w.fontMetrics().horizontalAdvance(text)} > {text_room(w)}")
+    for dock, view in (("view2d", window.view2d), ("side", window.side.am), ("side", window.side.dm)):
+        if not window.in_sight(dock):
+            continue
+        shown = QtGui.QTextDocumentFragment.fromHtml(view.getPlotItem().titleLabel.text).toPlainText()
+        if view.title() and shown.replace("\n", " ").replace("\u2029", " ").replace("\u2028", " ") != view.title():
+            out.append(f"title {shown!r} of {view.title()!r}")  # titles: smaller or on two lines, never cut
     return out
 
 
