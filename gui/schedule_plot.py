@@ -21,6 +21,8 @@ class SchedulePlot(pg.PlotWidget):
         self.setLabel("left", "sigma (log)")
         self.setLogMode(y=True)
         self.showGrid(x=True, y=True, alpha=0.2)
+        for axis in ("left", "bottom"):  # an axis never reads "(x0.001)"
+            self.getPlotItem().getAxis(axis).enableAutoSIPrefix(False)
         self.setToolTip("the noise level sigma of each step (log scale); the yellow line is the step on screen")
         self.curve = pg.PlotDataItem(pen=pg.mkPen(90, 150, 255, width=2), symbol="o", symbolSize=5,
                                      symbolBrush=(90, 150, 255), symbolPen=None)
