@@ -347,8 +347,10 @@ def test_rho_churn_and_eta_take_typed_values_like_beta_and_dt(make_window, qtbot
 
 
 def test_a_drag_near_the_upper_sigma_handle_moves_only_that_handle(make_window, qtbot):
-    window = make_window()
+    window = make_window(steps=1000)
     on_screen(window, qtbot)
+    press(window, qtbot, Key.Key_Space)  # while it plays
+    qtbot.waitUntil(lambda: window.playing)
     slider = window.controls.sigma.slider
     lo, hi = window.params.sigma_min, window.params.sigma_max
     opt = slider._styleOption
@@ -360,6 +362,7 @@ def test_a_drag_near_the_upper_sigma_handle_moves_only_that_handle(make_window, 
     qtbot.mouseRelease(slider, QtCore.Qt.MouseButton.LeftButton, pos=start + QtCore.QPoint(30, 0))
     qtbot.waitUntil(lambda: window.worker.run_.params.sigma_max > 1.2 * hi)
     assert window.worker.run_.params.sigma_min == pytest.approx(lo, rel=1e-6)
+    assert window.playing and window.shown.segment.params.sigma_max > 1.2 * hi  # a new segment, the run goes on
 
 
 def test_markers_and_trails_do_not_bury_the_scene(make_window, qtbot):
