@@ -362,7 +362,8 @@ def test_a_drag_near_the_upper_sigma_handle_moves_only_that_handle(make_window, 
     qtbot.mouseRelease(slider, QtCore.Qt.MouseButton.LeftButton, pos=start + QtCore.QPoint(30, 0))
     qtbot.waitUntil(lambda: window.worker.run_.params.sigma_max > 1.2 * hi)
     assert window.worker.run_.params.sigma_min == pytest.approx(lo, rel=1e-6)
-    assert window.playing and window.shown.segment.params.sigma_max > 1.2 * hi  # a new segment, the run goes on
+    qtbot.waitUntil(lambda: window.shown.segment.params.sigma_max > 1.2 * hi)  # a new segment ...
+    assert window.playing  # ... and the run goes on
 
 
 def test_markers_and_trails_do_not_bury_the_scene(make_window, qtbot):
