@@ -6,6 +6,7 @@ work headless and import Qt only when they render:
     python main.py simulate --preset two-wells --out run.npz
     python main.py presets
     python main.py export --preset two-wells --out clip.mp4
+    python main.py experiment capacity --out capacity.csv --plot capacity.png
     python main.py bench
 """
 from __future__ import annotations
@@ -13,7 +14,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 import sys
+import threading
 from pathlib import Path
 
 
@@ -41,6 +44,7 @@ COMMANDS = {
     "simulate": ("memscape.engine.cli.simulate", "run a simulation headless and write its trajectory (.npz)"),
     "presets": ("memscape.engine.cli.presets", "list the built-in presets"),
     "export": ("memscape.gui.export.cli", "render a trajectory video (mp4, gif) without a window"),
+    "experiment": ("memscape.gui.experiments.cli", "run one of the experiments that reproduce the field's results"),
     "bench": ("memscape.gui.bench", "print speed figures for the hot kernels and the app's frame rate"),
 }
 
@@ -62,13 +66,75 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: a command whose output pipe was closed (``memscape presets | head -1``) exits as if killed
+#: by SIGPIPE, as a shell reports it
+EXIT_BROKEN_PIPE = 128 + 13
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Parse ``argv`` and run the app or a sub-command; returns the exit code. A sub-command
+    runs inside :func:`engine.interrupts.raising_signals`: SIGINT, SIGTERM or SIGHUP end it
+    cleanly with exit code 130, 143 or 129 and one line on stderr; a closed stdout (output
+    piped into ``head``) ends it quietly with :data:`EXIT_BROKEN_PIPE`."""
+    try:
+        args = build_parser().parse_args(argv)
+    except KeyboardInterrupt:  # Ctrl-C while the modules import
+        return _say("memscape: interrupted", 128 + 2)
     if args.command is None:
         from memscape.gui.app import run_app  # Qt is imported only here
 
         return run_app(args)
-    return importlib.import_module(COMMANDS[args.command][0]).run(args)
+    from memscape.engine.interrupts import Interrupted, raising_signals
+
+    try:
+        with raising_signals() as guard:
+            code = importlib.import_module(COMMANDS[args.command][0]).run(args)
+            sys.stdout.flush()
+        if guard.signum is not None:  # a command that caught the interrupt itself and returned
+            _exit_if_threads_remain(code)
+        return code
+    except Interrupted as exc:
+        code = _say(f"memscape {args.command}: interrupted by {exc.name}", exc.exit_code)
+        _exit_if_threads_remain(code)
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def _say(message: str, code: int) -> int:
+    """Print one line on stderr (unless stderr is a closed pipe too) and return ``code``."""
+    try:
+        print(message, file=sys.stderr, flush=True)
+    except (BrokenPipeError, OSError):
+        pass
+    return code
+
+
+def _exit_if_threads_remain(code: int) -> None:
+    """End the process now when worker threads are still alive after an interrupt. The
+    command's own cleanup ran as Interrupted unwound it; what is left is the interpreter's
+    exit, which joins worker threads, and a kernel worker whose future an interrupt left
+    locked would hold that exit forever (engine.interrupts explains where commands defer
+    signals to avoid it; this is the backstop for commands that do not)."""
+    main_thread = threading.main_thread()
+    if any(t is not main_thread and not t.daemon and t.is_alive() for t in threading.enumerate()):
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so the interpreter's last flush of the closed pipe
+    raises nothing (the recipe of Python's signal module documentation)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

@@ -27,6 +27,8 @@ import stat
 from pathlib import Path
 from typing import Callable, Iterator
 
+from memscape.engine.interrupts import check_pending
+
 TEMP_SUFFIX = ".memscape-tmp"
 
 
@@ -142,8 +144,9 @@ def atomic_path(path: str | os.PathLike, folder: bool = False,
                 removable: Callable[[str], bool] | None = None) -> Iterator[Path]:
     """Yield a temporary path (an empty new file, or a new empty folder when ``folder``) to
     write instead of ``path``. Leaving the block normally fsyncs it and renames it over
-    ``path``; leaving it by any exception (KeyboardInterrupt and SystemExit included)
-    removes it and leaves ``path`` as it was.
+    ``path``; leaving it by any exception (KeyboardInterrupt and SystemExit included),
+    or normally with a signal pending (:func:`engine.interrupts.check_pending`), removes it
+    and leaves ``path`` as it was.
 
     An existing folder target is never emptied: ``removable(name)`` names the entries of
     the old folder that the new one replaces (a PNG export's earlier frames); every other
@@ -157,6 +160,7 @@ def atomic_path(path: str | os.PathLike, folder: bool = False,
     create_temporary(tmp, folder)
     try:
         yield tmp
+        check_pending()  # a signal deferred while the file was written: keep the old target
         if folder:
             for child in sorted(tmp.iterdir()):
                 fsync_path(child)

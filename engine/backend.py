@@ -1,13 +1,15 @@
 """The one module that chooses the array library the engine computes with.
 
-CuPy when it imports and sees a CUDA device, NumPy otherwise, and
+CuPy when it imports and a small kernel runs right on its CUDA device, NumPy otherwise, and
 array-api-strict for the test-suite (it proves the engine uses nothing a GPU
 array library lacks). Every other engine module takes its namespace from here
 (``Backend.xp``) or from the arrays it is given (:func:`namespace`), never by
 importing numpy or cupy for math.
 
-Random numbers are always drawn on the host from a NumPy ``Generator`` and then
-moved to the device, so one seed gives the same run on every backend.
+Random numbers for the dynamics are drawn where the arrays live (:class:`Rng`): on the GPU
+with CuPy, so that 1,000,000 particles need no host draw and copy per step; on the host
+from NumPy's ``Generator`` otherwise. One seed gives the same run on one backend; NumPy and
+array-api-strict share the host stream, CuPy has its own.
 """
 from __future__ import annotations
 
@@ -57,21 +59,42 @@ class Backend:
 
 
 class Rng:
-    """Host-side NumPy random numbers delivered as arrays of one backend."""
+    """Random numbers as arrays of one backend.
 
-    def __init__(self, backend: Backend, seed: int | None):
+    ``normal`` and ``uniform`` come from cuRAND on the device when the backend is CuPy
+    (``cupy.random.RandomState``, seeded from ``seed``) and from the host NumPy
+    ``Generator`` ``host`` otherwise; ``integers`` and ``host`` itself (permutations) are
+    host-side bookkeeping on every backend. ``seed`` is an int, a NumPy ``SeedSequence``
+    or None (fresh entropy)."""
+
+    def __init__(self, backend: Backend, seed: int | np.random.SeedSequence | None):
         self.backend = backend
         self.host = np.random.default_rng(seed)
+        self.device = backend.xp.random.RandomState(_device_seed(seed)) if backend.name == "cupy" else None
 
     def normal(self, shape: tuple[int, ...]) -> Any:
+        if self.device is not None:
+            return self.device.standard_normal(shape, dtype=self.backend.precision)
         return self.backend.asarray(self.host.standard_normal(shape))
 
     def uniform(self, shape: tuple[int, ...], low: float = 0.0, high: float = 1.0) -> Any:
+        if self.device is not None:
+            return self.device.uniform(low, high, shape, dtype=self.backend.precision)
         return self.backend.asarray(self.host.uniform(low, high, shape))
 
     def integers(self, high: int, size: int) -> np.ndarray:
         """Host integers (indices are used for host-side bookkeeping)."""
         return self.host.integers(0, high, size)
+
+
+def _device_seed(seed: int | np.random.SeedSequence | None) -> np.uint64 | None:
+    """The seed of a device generator for an int or SeedSequence seed: its first 64-bit
+    state word (equal seeds give equal streams), as np.uint64, the one integer type that
+    cupy.random.RandomState casts to its seed safely; None for fresh entropy."""
+    if seed is None:
+        return None
+    seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    return seq.generate_state(1, np.uint64)[0]
 
 
 def _is_strict(a: Any) -> bool:
@@ -98,7 +121,7 @@ def _cupy_backend(precision: str) -> Backend:
     try:
         cp = importlib.import_module("cupy")
     except Exception as exc:  # ImportError, or a broken CUDA install
-        raise BackendError(f"CuPy is not installed or does not import ({exc})") from exc
+        raise BackendError(f"CuPy is not installed or does not import ({_first_line(exc)})") from exc
     try:
         count = cp.cuda.runtime.getDeviceCount()
         if count < 1:
@@ -108,16 +131,47 @@ def _cupy_backend(precision: str) -> Backend:
     except BackendError:
         raise
     except Exception as exc:
-        raise BackendError(f"CuPy imports but CUDA does not work ({exc})") from exc
+        raise BackendError(f"CuPy imports but CUDA does not work ({_first_line(exc)})") from exc
+    _probe_kernel(cp, precision, gpu)
     return Backend("cupy", cp, precision, f"CuPy on {gpu}")
+
+
+#: The probe's input x and the exact result of exp(x - x) @ x (all ones times x: the column sums).
+_PROBE_X = np.array([[1.0, 2.0], [3.0, 4.0]])
+_PROBE_WANT = np.array([[4.0, 6.0], [4.0, 6.0]])
+
+
+def _probe_kernel(cp: ModuleType, precision: str, gpu: str) -> None:
+    """Run exp(x - x) @ x on the device and check it equals [[4, 6], [4, 6]] exactly.
+
+    Counting a device is not enough: a machine with the NVIDIA driver but without the CUDA
+    libraries (NVRTC, which compiles CuPy's elementwise kernels at run time, and cuBLAS,
+    which does its matrix products) counts the GPU and fails at the first kernel. This one
+    needs both, as the engine does. Raises BackendError saying what failed."""
+    try:
+        x = cp.asarray(_PROBE_X.astype(precision))
+        got = np.asarray(cp.asnumpy(cp.matmul(cp.exp(x - x), x)))
+    except Exception as exc:
+        raise BackendError(f"CuPy sees {gpu}, but a test kernel does not run on it "
+                           f"({type(exc).__name__}: {_first_line(exc)})") from exc
+    if got.shape != _PROBE_WANT.shape or not np.array_equal(got, _PROBE_WANT):
+        raise BackendError(f"CuPy sees {gpu}, but a test kernel gave a wrong result "
+                           f"({np.array2string(got.ravel(), separator=', ')} instead of [4, 6, 4, 6])")
+
+
+def _first_line(exc: BaseException) -> str:
+    """An exception's message on one line (a CUDA compile error carries the whole source)."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def get_backend(name: str = "auto", precision: str = "float32") -> Backend:
     """Pick the array backend.
 
-    ``auto`` takes CuPy when it imports and sees a CUDA device and falls back
-    to NumPy otherwise, saying why in ``Backend.note``. Asking for ``cupy`` by
-    name where there is none raises :class:`BackendError`.
+    ``auto`` takes CuPy when it imports, sees a CUDA device and a small kernel
+    runs there with the right result (:func:`_probe_kernel`), and falls back to
+    NumPy otherwise, saying why in ``Backend.note``. Asking for ``cupy`` by name
+    where it cannot run raises :class:`BackendError` with the same reason.
     """
     if name not in BACKENDS:
         raise BackendError(f"unknown backend {name!r}; expected one of {', '.join(BACKENDS)}")

@@ -1,25 +1,34 @@
-"""``python main.py bench [--json] [--quick] [--repeat R]``: speed figures (issue 5).
+"""``python main.py bench [--json] [--quick] [--repeat R] [--backend numpy|cupy]``: speed figures (issues 5, 15).
 
 Every figure is timed side by side, in one run, for
-- ``fast``: the engine's own code (engine/kernels.py blocks on NumPy),
+- ``fast``: the engine's own code (engine/kernels.py: the fused numba kernel for D <= 32,
+  the blocked BLAS kernel above; with ``--backend cupy`` the same functions on CuPy arrays),
 - ``numpy``: the plain NumPy version that materialises the (N, M) logits and calls
   logsumexp and softmax on them (:func:`plain_lse_mean`, the textbook code),
 - ``torch``: the same plain code with torch.logsumexp / torch.softmax on the CPU,
-  when PyTorch imports (it is not a dependency).
+  when PyTorch imports (it is not a dependency),
+- ``sgemm``, beside each figure with D >= :data:`PEAK_MIN_D`: a float32 matmul of two
+  :data:`SGEMM_SIZE`-square matrices, the machine's single-precision matrix-product rate in
+  the same samples; ``fraction_of_sgemm_peak`` is the flops of the kernel's two matrix
+  products (logits and weighted mean, 2 x 2 N M D) per second of the engine's call over
+  that rate: where D is large both versions are those two products, and the ratio to the
+  hardware's rate says how much of it is left on the table.
 The figures: energy and gradient of the exact diffusion score (= distance-form Modern
 Hopfield, :func:`engine.kernels.gaussian_lse_mean`) and of the dot-form Modern
 Hopfield (:func:`engine.kernels.dot_lse_mean`) at the (N, M, D) of :data:`SHAPES`; one
-Heun step with the exact denoiser; the 256 x 256 energy map with its gradient for 64
-memories, as the kernel on its 65,536 points and as the whole
-:func:`engine.landscape.energy_map` (which on the 2-D data plane uses the separable grid
-kernels of engine/grid_kernels.py instead; the map figure is the one issue 5's 15 ms
-target is about). The desktop app's frame rate is memscape.gui.bench's, which runs these
-figures and adds its own (the engine never reaches into the GUI).
+Heun step with the exact denoiser (and, on CuPy, at 1,000,000 particles); the 256 x 256
+energy map with its gradient for 64 memories, as the kernel on its 65,536 points and as
+the whole :func:`engine.landscape.energy_map` (which on the 2-D data plane uses the
+separable grid kernels of engine/grid_kernels.py instead; the map figure is the one issue
+5's 15 ms target is about). The desktop app's frame rate is memscape.gui.bench's, which runs
+these figures and adds its own (the engine never reaches into the GUI).
 
-Each time is the median of ``repeat`` samples after a warm-up; one sample runs the
-function enough times to last about 50 ms, and the three versions take turns sample by
-sample, so a busy machine slows all of them alike. Throughput is particle-memory pairs
-per second. No Qt at import time.
+Each time is the median of ``repeat`` samples after two warm-up calls (the first compiles
+or loads the fused kernel: engine.kernels' first call is timed apart, as
+``first_kernel_call_s``, and kept out of the figures); one sample runs the function enough
+times to last about 50 ms, and the versions take turns sample by sample, so a busy machine
+slows all of them alike. On CuPy every call ends with a device synchronisation. Throughput
+is particle-memory pairs per second. No Qt at import time.
 """
 from __future__ import annotations
 
@@ -35,7 +44,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 from memscape.engine import kernels
-from memscape.engine.backend import get_backend, logsumexp, softmax
+from memscape.engine.backend import Backend, BackendError, get_backend, logsumexp, softmax
 from memscape.engine.energies import empirical
 from memscape.engine.kernels import dot_lse_mean, gaussian_lse_mean, sq_dists
 from memscape.engine.params import Params
@@ -45,6 +54,9 @@ SHAPES = ((10_000, 64, 2), (100_000, 1_000, 2), (1_024, 1_000, 256), (64, 10_000
 QUICK_SHAPES = ((1_000, 64, 2), (2_000, 100, 2), (128, 100, 256), (16, 200, 784))
 FORMS = {"diffusion": "gaussian", "modern-dot": "dot"}
 SAMPLER_SHAPE, QUICK_SAMPLER_SHAPE = (10_000, 64, 2), (1_000, 64, 2)
+GPU_SAMPLER_SHAPE = (1_000_000, 64, 2)  #: the extra Heun figure with --backend cupy (issue 15's GPU goal)
+PEAK_MIN_D = 256  #: figures with at least this many dimensions get fraction_of_sgemm_peak
+SGEMM_SIZE, QUICK_SGEMM_SIZE = 2_048, 256  #: the square float32 matmul that measures the SGEMM rate
 LANDSCAPE_RES, QUICK_LANDSCAPE_RES, LANDSCAPE_M = 256, 64, 64
 SAMPLE_S, QUICK_SAMPLE_S = 0.05, 0.005  #: one timing sample lasts about this long
 
@@ -55,6 +67,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="small shapes, one sample each and no GUI figure (a smoke test, not figures)")
     parser.add_argument("--repeat", type=int, default=None, metavar="R",
                         help="timing samples per figure, whose median is reported (default 5; 1 with --quick)")
+    parser.add_argument("--backend", choices=("numpy", "cupy"), default="numpy",
+                        help="where the engine's version runs (default numpy; the plain versions stay on the CPU)")
 
 
 def repeat_of(args: argparse.Namespace) -> int | None:
@@ -64,6 +78,15 @@ def repeat_of(args: argparse.Namespace) -> int | None:
         print("memscape bench: --repeat must be at least 1", file=sys.stderr)
         return None
     return repeat
+
+
+def backend_of(args: argparse.Namespace) -> Backend | None:
+    """The --backend the engine's versions run on; None (with a message) when it cannot be used."""
+    try:
+        return get_backend(args.backend, "float32")
+    except BackendError as exc:
+        print(f"memscape bench: --backend {args.backend}: {exc}", file=sys.stderr)
+        return None
 
 
 # -- the versions compared ---------------------------------------------------------------
@@ -108,10 +131,12 @@ class Timing(NamedTuple):
 
 
 def median_times(fns: dict[str, Callable[[], Any]], timing: Timing) -> dict[str, float]:
-    """Median seconds per call of each function: a warm-up call sets how many calls make
-    one sample, then the functions take turns, ``timing.repeat`` samples each."""
+    """Median seconds per call of each function: two warm-up calls (the first may compile),
+    the second setting how many calls make one sample, then the functions take turns,
+    ``timing.repeat`` samples each."""
     numbers = {}
     for name, fn in fns.items():
+        fn()
         t0 = time.perf_counter()
         fn()
         numbers[name] = max(1, int(timing.sample_s / max(time.perf_counter() - t0, 1e-9)))
@@ -125,17 +150,34 @@ def median_times(fns: dict[str, Callable[[], Any]], timing: Timing) -> dict[str,
     return {name: statistics.median(s) for name, s in samples.items()}
 
 
-def figure(name: str, pairs: int, fns: dict[str, Callable[[], Any]], timing: Timing, note: str = "") -> dict[str, Any]:
-    """Time the versions in ``fns`` ("fast", "numpy" and maybe "torch") and build one figure."""
-    return _figure(name, pairs, median_times(fns, timing), "fast", note)
-
-
-def _figure(name: str, pairs: int, t: dict[str, float], fast: str, note: str) -> dict[str, Any]:
+def _figure(name: str, pairs: int, t: dict[str, float], fast: str, note: str,
+            matmul_flops: int | None = None, sgemm_flops: int | None = None) -> dict[str, Any]:
+    """One figure from the median times ``t`` of the versions ("fast" under the key ``fast``,
+    "numpy", maybe "torch", and "sgemm" for the large-D figures, whose two matrix products
+    make ``matmul_flops`` flops against the SGEMM call's ``sgemm_flops``)."""
     torch_s = t.get("torch")
-    return {"name": name, "pairs": pairs, "median_s": t[fast], "pairs_per_s": pairs / t[fast],
-            "numpy_s": t["numpy"], "torch_s": torch_s,
-            "speedup_vs_numpy": t["numpy"] / t[fast],
-            "speedup_vs_torch": None if torch_s is None else torch_s / t[fast], "note": note}
+    fig = {"name": name, "pairs": pairs, "median_s": t[fast], "pairs_per_s": pairs / t[fast],
+           "numpy_s": t["numpy"], "torch_s": torch_s,
+           "speedup_vs_numpy": t["numpy"] / t[fast],
+           "speedup_vs_torch": None if torch_s is None else torch_s / t[fast],
+           "sgemm_flops_per_s": None, "fraction_of_sgemm_peak": None, "note": note}
+    if "sgemm" in t:
+        rate = sgemm_flops / t["sgemm"]
+        fig.update(sgemm_flops_per_s=rate, fraction_of_sgemm_peak=matmul_flops / t[fast] / rate)
+    return fig
+
+
+def _synced(backend: Backend, fn: Callable[[], Any]) -> Callable[[], Any]:
+    """``fn`` that returns only when its device work is done (CuPy runs asynchronously)."""
+    if backend.name != "cupy":
+        return fn
+
+    def call() -> Any:
+        out = fn()
+        backend.xp.cuda.Device().synchronize()
+        return out
+
+    return call
 
 
 # -- the figures -------------------------------------------------------------------------
@@ -144,15 +186,33 @@ def _data(n: int, m: int, d: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray
     return (rng.standard_normal((n, d)).astype(np.float32), rng.standard_normal((m, d)).astype(np.float32))
 
 
-def kernel_figures(shapes, timing: Timing, torch_ops, log) -> list[dict[str, Any]]:
+def sgemm_call(size: int) -> tuple[Callable[[], Any], int]:
+    """(a float32 (size x size)(size x size) NumPy matmul, its 2 size^3 flops)."""
+    rng = np.random.default_rng(7)
+    a, b = (rng.standard_normal((size, size)).astype(np.float32) for _ in range(2))
+    return (lambda: a @ b), 2 * size ** 3
+
+
+def first_kernel_call() -> float:
+    """Seconds of the process's first engine.kernels call (numba's compile, or its cache load
+    and import): what the figures' warm-up calls keep out of them."""
+    x, memories = _data(64, 8, 2)
+    t0 = time.perf_counter()
+    gaussian_lse_mean(x, memories, 1.0)
+    return time.perf_counter() - t0
+
+
+def kernel_figures(shapes, timing: Timing, torch_ops, log, backend: Backend, sgemm) -> list[dict[str, Any]]:
     """Energy + gradient for each shape and form, at beta = 4 / sqrt(D): the logits then
-    spread over a few units, so the softmax is neither uniform nor one-hot."""
+    spread over a few units, so the softmax is neither uniform nor one-hot. Beside the
+    figures with D >= PEAK_MIN_D, ``sgemm`` = (call, flops) measures the SGEMM rate."""
     out = []
     for n, m, d in shapes:
         x, memories = _data(n, m, d)
+        bx, bm = backend.asarray(x), backend.asarray(memories)
         beta = 4.0 / math.sqrt(d)
         for label, form in FORMS.items():
-            fns = {"fast": lambda: energy_and_grad(fast_lse_mean, x, memories, beta, form),
+            fns = {"fast": _synced(backend, lambda: energy_and_grad(fast_lse_mean, bx, bm, beta, form)),
                    "numpy": lambda: energy_and_grad(
                        lambda *a: plain_lse_mean(*a, NUMPY_OPS), x, memories, beta, form)}
             if torch_ops is not None:
@@ -160,33 +220,39 @@ def kernel_figures(shapes, timing: Timing, torch_ops, log) -> list[dict[str, Any
                 tx, tm = torch.from_numpy(x), torch.from_numpy(memories)
                 fns["torch"] = lambda: _no_grad(torch, lambda: energy_and_grad(
                     lambda *a: plain_lse_mean(*a, ops), tx, tm, beta, form))
-            out.append(figure(f"{label} energy+grad (N={n}, M={m}, D={d})", n * m, fns, timing))
+            if d >= PEAK_MIN_D:
+                fns["sgemm"] = sgemm[0]
+            out.append(_figure(f"{label} energy+grad (N={n}, M={m}, D={d})", n * m, median_times(fns, timing),
+                               "fast", "", 4 * n * m * d, sgemm[1]))
             _log(log, out[-1])
     return out
 
 
-def sampler_figure(shape, timing: Timing, torch_ops, log) -> dict[str, Any]:
-    """One Heun step (two exact-denoiser calls) in the middle of the default Karras schedule."""
+def sampler_figure(shape, timing: Timing, torch_ops, log, backend: Backend) -> dict[str, Any]:
+    """One Heun step (two exact-denoiser calls) in the middle of the default Karras schedule;
+    steps per second = 1 / median_s."""
     from memscape.engine.samplers import SAMPLERS
     from memscape.engine.schedules import make_sigmas
 
     n, m, d = shape
     x, memories = _data(n, m, d, seed=1)
+    bx, bm = backend.asarray(x), backend.asarray(memories)
     params = Params(sampler="heun")
     sigmas, i, step = make_sigmas(params), params.steps // 2, SAMPLERS["heun"].step
-    rng = get_backend("numpy").rng(0)
+    rng, host_rng = backend.rng(0), get_backend("numpy").rng(0)
 
     def plain_denoiser(mem, ops):
         return lambda xs, sigma: plain_lse_mean(xs, mem, 1.0 / sigma ** 2, "gaussian", ops)[1]
 
-    fns = {"fast": lambda: step(lambda xs, sigma: empirical.denoise(xs, sigma, memories), x, i, sigmas, rng, params),
-           "numpy": lambda: step(plain_denoiser(memories, NUMPY_OPS), x, i, sigmas, rng, params)}
+    fns = {"fast": _synced(backend, lambda: step(lambda xs, sigma: empirical.denoise(xs, sigma, bm), bx, i, sigmas,
+                                                 rng, params)),
+           "numpy": lambda: step(plain_denoiser(memories, NUMPY_OPS), x, i, sigmas, host_rng, params)}
     if torch_ops is not None:
         torch, ops = torch_ops
         tx, tm = torch.from_numpy(x), torch.from_numpy(memories)
-        fns["torch"] = lambda: _no_grad(torch, lambda: step(plain_denoiser(tm, ops), tx, i, sigmas, rng, params))
-    fig = figure(f"heun step, exact denoiser (N={n}, M={m}, D={d})", 2 * n * m, fns, timing,
-                 "two denoiser calls")
+        fns["torch"] = lambda: _no_grad(torch, lambda: step(plain_denoiser(tm, ops), tx, i, sigmas, host_rng, params))
+    fig = _figure(f"heun step, exact denoiser (N={n}, M={m}, D={d})", 2 * n * m, median_times(fns, timing), "fast",
+                  "two denoiser calls; steps/s = 1 / median_s")
     _log(log, fig)
     return fig
 
@@ -226,25 +292,38 @@ def landscape_figures(res: int, timing: Timing, torch_ops, log) -> list[dict[str
 
 
 # -- report ------------------------------------------------------------------------------
-def collect(quick: bool = False, repeat: int = 5, log: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Every kernel figure; ``quick``: small shapes, short samples (a smoke test). The app's
-    frame rate is measured by memscape.gui.bench, which adds it to this report."""
+def collect(quick: bool = False, repeat: int = 5, log: Callable[[str], None] | None = None,
+            backend: Backend | None = None) -> dict[str, Any]:
+    """Every kernel figure; ``quick``: small shapes, short samples (a smoke test); ``backend``:
+    where the engine's version runs (NumPy by default). The app's frame rate is measured by
+    memscape.gui.bench, which adds it to this report."""
+    backend = backend or get_backend("numpy", "float32")
     torch_ops = _torch()
     timing = Timing(repeat, QUICK_SAMPLE_S if quick else SAMPLE_S)
-    report = {"machine": machine(torch_ops), "quick": quick, "repeat": repeat}
-    report["figures"] = kernel_figures(QUICK_SHAPES if quick else SHAPES, timing, torch_ops, log)
-    report["figures"].append(sampler_figure(QUICK_SAMPLER_SHAPE if quick else SAMPLER_SHAPE, timing, torch_ops, log))
+    report = {"machine": machine(torch_ops, backend), "quick": quick, "repeat": repeat}
+    report["machine"]["first_kernel_call_s"] = first_kernel_call()
+    sgemm_size = QUICK_SGEMM_SIZE if quick else SGEMM_SIZE
+    sgemm = sgemm_call(sgemm_size)
+    report["figures"] = kernel_figures(QUICK_SHAPES if quick else SHAPES, timing, torch_ops, log, backend, sgemm)
+    report["figures"].append(sampler_figure(QUICK_SAMPLER_SHAPE if quick else SAMPLER_SHAPE, timing, torch_ops, log,
+                                            backend))
+    if backend.name == "cupy" and not quick:
+        report["figures"].append(sampler_figure(GPU_SAMPLER_SHAPE, timing, torch_ops, log, backend))
     report["figures"] += landscape_figures(QUICK_LANDSCAPE_RES if quick else LANDSCAPE_RES, timing, torch_ops, log)
+    rates = [f["sgemm_flops_per_s"] for f in report["figures"] if f["sgemm_flops_per_s"] is not None]
+    report["machine"]["sgemm_flops_per_s"] = statistics.median(rates) if rates else None
+    report["machine"]["sgemm_size"] = sgemm_size
     return report
 
 
-def machine(torch_ops) -> dict[str, Any]:
+def machine(torch_ops, backend: Backend) -> dict[str, Any]:
     blas = np.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
     torch = torch_ops[0] if torch_ops is not None else None
     return {"cpu": _cpu_name(), "cores": kernels._WORKERS, "python": platform.python_version(),
             "numpy": np.__version__, "blas": f"{blas.get('name', '?')} {blas.get('version', '')}".strip(),
             "torch": None if torch is None else torch.__version__,
-            "torch_threads": None if torch is None else torch.get_num_threads()}
+            "torch_threads": None if torch is None else torch.get_num_threads(),
+            "engine": backend.device, "small_d_kernel": kernels.fused_cpu_status()}
 
 
 def _cpu_name() -> str:
@@ -260,9 +339,14 @@ def _cpu_name() -> str:
 
 def format_report(report: dict[str, Any]) -> str:
     m = report["machine"]
+    sgemm = m["sgemm_flops_per_s"]
     lines = [f"{m['cpu']}, {m['cores']} cores; Python {m['python']}, NumPy {m['numpy']} ({m['blas']}); "
              f"PyTorch {m['torch'] or 'not installed'}; median of {report['repeat']} samples",
-             f"{'figure':58s} {'fast':>10s} {'pairs/s':>9s} {'numpy':>10s} {'x':>6s} {'torch':>10s} {'x':>6s}"]
+             f"engine on {m['engine']}; D <= {kernels.FUSED_MAX_D}: {m['small_d_kernel']} "
+             f"(first call {m['first_kernel_call_s']:.2f} s, kept out of the figures)",
+             "SGEMM rate: " + ("-" if sgemm is None else f"{sgemm / 1e9:.1f} GFLOP/s ({m['sgemm_size']}^3 float32 matmul)"),
+             f"{'figure':58s} {'engine':>10s} {'pairs/s':>9s} {'numpy':>10s} {'x':>6s} {'torch':>10s} {'x':>6s} "
+             f"{'of SGEMM':>8s}"]
     lines += [_row(f) for f in report["figures"]]
     return "\n".join(lines)
 
@@ -274,8 +358,10 @@ def _row(f: dict[str, Any]) -> str:
     def x(r):
         return "-" if r is None else f"{r:5.1f}x"
 
+    peak = f["fraction_of_sgemm_peak"]
     return (f"{f['name']:58s} {ms(f['median_s']):>10s} {f['pairs_per_s']:9.2e} {ms(f['numpy_s']):>10s} "
-            f"{x(f['speedup_vs_numpy']):>6s} {ms(f['torch_s']):>10s} {x(f['speedup_vs_torch']):>6s}")
+            f"{x(f['speedup_vs_numpy']):>6s} {ms(f['torch_s']):>10s} {x(f['speedup_vs_torch']):>6s} "
+            f"{'-' if peak is None else f'{peak:.2f}':>8s}")
 
 
 def _log(log, fig: dict[str, Any]) -> None:

@@ -25,8 +25,48 @@ PRECISIONS = ("float32", "float64")
 BACKENDS = ("auto", "numpy", "cupy", "array_api_strict")
 
 
+#: models whose energy is 1/2|x|^2 - g(x), g convex, on continuous memories (stable for dt <= 2)
+CONCAVE_CONVEX_MODELS = ("modern", "dense-poly", "dense-exp")
+#: float fields where infinity is a meaningful value (s_tmax = inf: churn at every sigma)
+INFINITE_ALLOWED = ("s_tmax",)
+
+
 class ParamError(ValueError):
     """A parameter has an unknown name, a wrong type or a value out of range."""
+
+
+def unbounded_layers(model: str, lagrangian_v: str, lagrangian_m: str, n: int) -> str | None:
+    """Why the layered energy of ``model`` ("tinybrain": visible - memory; "ham": visible -
+    hidden (identity) - memory) is unbounded below for any nonzero memories, or None.
+
+    In the activations y_k = grad L_k(x_k) the energy is sum_k L_k*(y_k) - sum_k y_{k+1}^T W_k y_k
+    (L* the convex conjugate, the layer's Legendre energy). Softmax, tanh and sigmoid have
+    bounded activations, so a synapse to them is at most linear in the other layer and the
+    conjugate wins. Identity (L* = 1/2|y|^2, p = 2) and relu-poly (L* = (1 - 1/n) |y|^p for
+    y >= 0, p = n/(n-1)) are unbounded: along y_a = s^(1/p_a) u, y_b = s^(1/p_b) w the
+    conjugates grow like s and the synapse like s^(1/p_a + 1/p_b). An identity layer joined
+    to a relu-poly layer with n >= 3 has 1/2 + (n-1)/n > 1, and the identity layer's sign is
+    free, so the energy falls without bound along a direction where the synapse is positive.
+    The cases that depend on the memories (relu-poly on both sides; p_a = p_b = 2, where the
+    memories' scale decides) are checked by :func:`engine.models.unbounded_reason`."""
+    if model == "tinybrain":
+        pairs = [("visible", lagrangian_v, "memory", lagrangian_m)]
+    elif model == "ham":
+        pairs = [("visible", lagrangian_v, "hidden", "identity"), ("hidden", "identity", "memory", lagrangian_m)]
+    else:
+        return None
+    for name_a, a, name_b, b in pairs:
+        if {a, b} == {"identity", "relu-poly"} and n >= 3:
+            relu = name_a if a == "relu-poly" else name_b
+            return (f"the {model} energy is unbounded below with {_article(a)} {a} {name_a} layer and "
+                    f"{_article(b)} {b} {name_b} layer at n = {n}: relu-poly's energy grows like "
+                    f"|y|^(n/(n-1)), slower than the synapse to an identity layer, so every run diverges "
+                    f"whatever dt; use n = 2, or softmax, tanh or sigmoid for the {relu} layer")
+    return None
+
+
+def _article(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"
 
 
 def _choice(options: tuple[str, ...]) -> dict[str, Any]:
@@ -84,9 +124,18 @@ class Params:
     langevin_eps: float = dataclasses.field(default=0.5, metadata=_range(0.0, open_low=True))
     """Annealed Langevin step size at noise level sigma_i as a fraction of sigma_i^2 (Song & Ermon 2019:
     alpha_i = eps sigma_i^2 / sigma_L^2, so langevin_eps = eps / sigma_L^2)."""
+    sigma_ref: float = dataclasses.field(default=0.0, metadata=_range(0.0))
+    """Noise level of the fixed function -log p_sigma_ref(x) whose rises along a diffusion run are
+    counted (the honest test of "no Lyapunov function"); 0 (the default, and what a file without
+    this key gets) means the schedule's sigma_min (:attr:`fixed_sigma`)."""
 
     # stored patterns: the preset's [patterns] table, e.g. {"kind": "ring", "count": 8}
     patterns: dict[str, Any] = dataclasses.field(default_factory=lambda: {"kind": "two-wells"})
+
+    # the score that drives diffusion: the memories' exact one, or a learned fit of limited capacity
+    score: str = dataclasses.field(default="exact", metadata=_choice(("exact", "learned")))
+    capacity: int = dataclasses.field(default=256, metadata=_range(1, 100_000))
+    """Random features of the learned score (engine.learned_score); used when score is "learned"."""
 
     def __post_init__(self) -> None:
         self.validate()
@@ -97,6 +146,7 @@ class Params:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             setattr(self, f.name, _check(f, value))
+        _check_powers(self.rho, self.sigma_min, self.sigma_max)
         if self.schema != SCHEMA_VERSION:
             raise ParamError(f"schema: version {self.schema} is not supported; expected {SCHEMA_VERSION}")
         if self.sigma_min >= self.sigma_max:
@@ -104,6 +154,35 @@ class Params:
                 f"sigma_min: {self.sigma_min} must be below sigma_max ({self.sigma_max})")
         if not isinstance(self.patterns.get("kind"), str):
             raise ParamError("patterns.kind: expected a string naming a pattern generator")
+        self._check_stability()
+
+    @property
+    def fixed_sigma(self) -> float:
+        """The sigma_ref actually used: ``sigma_ref``, or sigma_min when it is 0."""
+        return self.sigma_ref or self.sigma_min
+
+    def _check_stability(self) -> None:
+        """Refuse combinations whose dynamics cannot stay finite whatever the step count.
+
+        - dt > 2 for the concave-convex AMs (modern, dense-poly, dense-exp on continuous
+          memories): E = 1/2|x|^2 - g(x), g convex, falls under x <- x - dt grad E only for
+          0 < dt <= 2 (engine.energies.modern.ConcaveConvexAM); above it the step overshoots.
+        - langevin_eps > 4: far from the memories D(x) is nearly constant and one Langevin
+          update multiplies x - D by 1 - langevin_eps / 2, which grows when |1 - eps/2| > 1.
+        - TinyBrain/HAM layers whose energy is unbounded below for any memories
+          (:func:`unbounded_layers`)."""
+        if self.model in CONCAVE_CONVEX_MODELS and self.dt > 2.0:
+            raise ParamError(
+                f"dt: {self.dt!r} is above the stability bound 2 of the {self.model} model "
+                f"(E = 1/2|x|^2 - g(x) with g convex never rises only for 0 < dt <= 2); expected dt <= 2")
+        if self.sampler == "langevin" and self.model == "diffusion" and self.langevin_eps > 4.0:
+            raise ParamError(
+                f"langevin_eps: {self.langevin_eps!r} is above the stability bound 4 (each Langevin update "
+                f"multiplies x - D(x) by 1 - langevin_eps/2, which grows beyond 4); expected <= 4")
+        if self.model in ("tinybrain", "ham"):
+            reason = unbounded_layers(self.model, self.lagrangian_v, self.lagrangian_m, self.n)
+            if reason:
+                raise ParamError(f"lagrangian_v, lagrangian_m: {reason}")
 
     # -- (de)serialisation --------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -184,33 +263,73 @@ def _coerce(f: dataclasses.Field, text: str) -> Any:
     return t
 
 
+#: the largest |log x| / rho for which x ** (1 / rho) is a normal float64 (exp(700) < 1.8e308)
+MAX_LOG_POWER = 700.0
+#: the largest log(sigma_max / sigma_min) / rho for which the Karras levels keep float64 accuracy
+MAX_LOG_RATIO = 18.0
+
+
+def _check_powers(rho: float, sigma_min: float, sigma_max: float) -> None:
+    """The Karras schedule (engine.schedules.karras, EDM eq. 5) interpolates between
+    a = sigma_max^(1/rho) and b = sigma_min^(1/rho) and raises the result to the power rho.
+    Refuse a rho for which a or b leaves float64's range (|log sigma| / rho > 700), or for
+    which a / b > e^18 (about 2^26): a + u (b - a) then loses more than half of float64's
+    digits relative to b, and the last levels round towards 0 instead of reaching sigma_min."""
+    need = max(abs(math.log(sigma_min)), abs(math.log(sigma_max))) / MAX_LOG_POWER
+    if sigma_min < sigma_max:
+        need = max(need, math.log(sigma_max / sigma_min) / MAX_LOG_RATIO)
+    if rho < need:
+        raise ParamError(f"rho: {rho!r} is too small for sigma_min = {sigma_min!r} and sigma_max = {sigma_max!r}: "
+                         f"the Karras schedule's levels sigma_max^(1/rho) ... sigma_min^(1/rho) would leave float "
+                         f"range or round its last levels to 0; expected rho >= {_round_up(need)}")
+
+
+def _round_up(x: float) -> str:
+    """x > 0 rounded up to two significant digits: 0.3838 -> '0.39'."""
+    scale = 10.0 ** (1 - math.floor(math.log10(x)))
+    return f"{math.ceil(x * scale) / scale:g}"
+
+
+def _shown(value: Any) -> str:
+    """A value as an error message shows it: repr, cut to 60 characters; a huge integer by its size."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"an integer of {value.bit_length()} bits"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _check(f: dataclasses.Field, value: Any) -> Any:
     """Check one field's type and range; ints are accepted for floats."""
     name, kind = f.name, f.type
     if kind in ("int", int):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ParamError(f"{name}: expected an integer, got {value!r}")
+            raise ParamError(f"{name}: expected an integer, got {_shown(value)}")
     elif kind in ("float", float):
         if value == "inf":
             value = math.inf
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ParamError(f"{name}: expected a number, got {value!r}")
-        value = float(value)
+            raise ParamError(f"{name}: expected a number, got {_shown(value)}")
+        try:
+            value = float(value)
+        except OverflowError:  # an int beyond float range
+            raise ParamError(f"{name}: {_shown(value)} is too large for a number") from None
         if math.isnan(value):
             raise ParamError(f"{name}: expected a number, got NaN")
+        if math.isinf(value) and name not in INFINITE_ALLOWED:
+            raise ParamError(f"{name}: expected a finite number, got {value!r}")
     elif kind in ("str", str):
         if not isinstance(value, str):
-            raise ParamError(f"{name}: expected a string, got {value!r}")
+            raise ParamError(f"{name}: expected a string, got {_shown(value)}")
     elif name == "patterns":
         if not isinstance(value, dict):
-            raise ParamError(f"patterns: expected a table, got {value!r}")
+            raise ParamError(f"patterns: expected a table, got {_shown(value)}")
     meta = f.metadata
     if "choices" in meta and value not in meta["choices"]:
-        raise ParamError(f"{name}: {value!r} is not one of {', '.join(meta['choices'])}")
+        raise ParamError(f"{name}: {_shown(value)} is not one of {', '.join(meta['choices'])}")
     low, high = meta.get("low"), meta.get("high")
     if low is not None and (value < low or (meta.get("open_low") and value == low)):
         rel = ">" if meta.get("open_low") else ">="
-        raise ParamError(f"{name}: {value!r} is out of range; expected {rel} {low}")
+        raise ParamError(f"{name}: {_shown(value)} is out of range; expected {rel} {low}")
     if high is not None and value > high:
-        raise ParamError(f"{name}: {value!r} is out of range; expected <= {high}")
+        raise ParamError(f"{name}: {_shown(value)} is out of range; expected <= {high}")
     return value

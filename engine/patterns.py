@@ -30,6 +30,18 @@ class PatternSet:
     """(mean (D,), variance s^2) when the data are one Gaussian N(mean, s^2 I): the
     exact diffusion model is then the Gaussian one, not the mixture of the samples."""
 
+    def sample_noised(self, count: int, sigma: float, rng: np.random.Generator) -> np.ndarray:
+        """``count`` host draws from p_sigma, the data distribution smoothed by noise sigma
+        (science.md 4 and 5): a memory chosen uniformly plus N(0, sigma^2 I), i.e.
+        (1/M) sum_mu N(xi_mu, sigma^2 I); for Gaussian data exactly N(mean, (s^2 + sigma^2) I).
+        The reverse process starts from this at sigma_max."""
+        d = self.memories.shape[1]
+        if self.gaussian is not None:
+            mean, s2 = self.gaussian
+            return mean + math.sqrt(s2 + sigma * sigma) * rng.standard_normal((count, d))
+        chosen = rng.integers(0, self.memories.shape[0], count)
+        return self.memories[chosen] + sigma * rng.standard_normal((count, d))
+
 
 def two_wells(distance: float = 2.0) -> PatternSet:
     """The paper's Figure 1: two memories at (-d/2, 0) and (d/2, 0)."""

@@ -6,24 +6,40 @@ with a sampler and a noise schedule) and N particles, all on one backend. Each
 :meth:`Simulation.step` advances one step and returns a frame, a plain dict of
 host NumPy arrays made with a single device-to-host copy::
 
-    {"step": int, "x": (N, D), "energy": (N,), "sigma": float (nan for AMs),
-     "denoised": (N, D) or None, "done": bool}
+    {"step": int, "x": (N, D), "sigma": float (nan for AMs), "denoised": (N, D) or None,
+     "done": bool, and five (N,) float64 energies: "energy", "energy_fixed",
+     "landscape_move", "sampler_move", "energy_nats"}
 
-The energy is the AM's energy of its state, or for diffusion E_sigma_t(x_t)
-(science.md 4, constant dropped), NaN where sigma = 0. A state that becomes
-NaN or infinite raises :class:`DivergenceError`; it is never passed on.
+Diffusion (science.md 4 and 5; natural log, normalised, NaN where sigma = 0):
+- "energy": E_sigma_t(x_t) = -log p_sigma_t(x_t), the smoothed memories' density (for
+  Gaussian data the exact -log N(x; mu, (s^2 + sigma^2) I));
+- "energy_fixed": E_sigma_ref(x_t), one fixed function along the whole path (never NaN);
+- "landscape_move": E_sigma_{i+1}(x_i) - E_sigma_i(x_i), the landscape moving under the
+  particle during the step i -> i+1 that produced this frame, and "sampler_move":
+  E_sigma_{i+1}(x_{i+1}) - E_sigma_{i+1}(x_i), the sampler moving on the new landscape.
+  Their sum is the change of "energy". NaN in the first frame of a segment (step 0, a
+  reset, a parameter change) and where sigma_{i+1} = 0;
+- "energy_nats" = "energy".
+Associative memories: "energy" is the model's own energy, "energy_fixed" the same,
+"landscape_move" 0 and "sampler_move" the change of energy (both NaN in a segment's first
+frame); "energy_nats" is the energy on the diffusion scale where the model has one (the
+distance-form Modern Hopfield network: beta E + log M + (D/2) log(2 pi / beta) =
+-log p_sigma at sigma = beta^-1/2), NaN otherwise. A state that becomes NaN or infinite
+raises :class:`DivergenceError`, whose message names the likely cause; it is never passed on.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import numpy as np
 
 from memscape.engine import kernels as direct_kernels
-from memscape.engine import schedules
+from memscape.engine import learned_score, schedules
 from memscape.engine.backend import Backend, Rng, get_backend, namespace, to_host
 from memscape.engine.energies import empirical
-from memscape.engine.models import build_model
+from memscape.engine.energies.empirical import gaussian_energy
+from memscape.engine.models import build_model, nats_affine
 from memscape.engine.params import Params
 from memscape.engine.patterns import PatternSet, make_patterns
 from memscape.engine.projection import Plane
@@ -45,9 +61,11 @@ class Simulation:
     """N particles stepped by one model on one backend (see the module docstring).
 
     ``init`` (N, D) is used exactly as the initial state; without it the particles
-    are drawn, from the seed, from N(mean of the memories, s^2 I) with s =
-    params.init_scale, or the schedule's first sigma when init_scale is 0 (AMs too,
-    so an AM and a diffusion model with the same params start from the same points).
+    are drawn from the seed: from p_sigma_max, the memories smoothed by the schedule's
+    first sigma (a memory chosen uniformly plus sigma_max noise; for Gaussian data
+    N(mean, (s^2 + sigma_max^2) I)), where the reverse process starts; or, when
+    params.init_scale s > 0, from N(mean of the memories, s^2 I). AMs draw the same way,
+    so an AM and a diffusion model with the same params start from the same points.
     """
 
     def __init__(self, params: Params, backend: Backend | None = None, init: Any = None):
@@ -68,12 +86,18 @@ class Simulation:
         self._seeds = np.random.SeedSequence(params.seed).spawn(3)
         self.is_diffusion = params.model == "diffusion"
         self.sigmas: np.ndarray = schedules.make_sigmas(params)
+        self._nats: tuple[float, float] | None = None
         if self.is_diffusion:
             self.model = None
             self._sampler = SAMPLERS[params.sampler]
             self._denoise, self._energy, self._energy_and_grad = _exact_diffusion(self.patterns, self.memories, self.backend)
+            if params.score == "learned":  # the particles follow the fit; energies and maps stay the data's exact ones
+                self._denoise = learned_score.fit(self.memories, learned_score.FitSettings(
+                    capacity=params.capacity, sigma_min=params.sigma_min, sigma_max=params.sigma_max,
+                    seed=params.seed), self.backend).denoise
         else:
             self.model = build_model(params, self.memories, Rng(self.backend, self._seeds[1]))
+            self._nats = nats_affine(params, self.memories_host)
 
     def _initial_particles(self, init: Any) -> Any:
         """The start state: ``init`` exactly, or the seeded draw described in the class docstring."""
@@ -88,9 +112,12 @@ class Simulation:
         if self._init is not None:
             self.initial = self._init
         else:
-            scale = self.params.init_scale or float(self.sigmas[0])
-            noise = np.random.default_rng(self._seeds[0]).standard_normal((self.params.particles, d))
-            self.initial = self.memories_host.mean(axis=0) + scale * noise
+            rng = np.random.default_rng(self._seeds[0])
+            n = self.params.particles
+            if self.params.init_scale > 0:
+                self.initial = self.memories_host.mean(axis=0) + self.params.init_scale * rng.standard_normal((n, d))
+            else:
+                self.initial = self.patterns.sample_noised(n, float(self.sigmas[0]), rng)
         return self.backend.asarray(self.initial)
 
     def reset(self, init: Any = None) -> Frame:
@@ -108,12 +135,13 @@ class Simulation:
         return Simulation(params, self.backend, init=self.initial)
 
     def _set_state(self, x: Any) -> None:
+        """Start a segment at visible states x: its first frame has no energy moves."""
         self.denoised = None
         if self.is_diffusion:
             self.x = x
         else:
             self.state = self.model.init_state(x)
-        self._frame = self._make_frame()
+        self._frame = self._make_frame(None)
 
     # -- stepping ------------------------------------------------------------
     @property
@@ -130,6 +158,17 @@ class Simulation:
         """The noise level of the current state (nan for associative memories)."""
         return float(self.sigmas[self.i]) if self.is_diffusion else float("nan")
 
+    @property
+    def sigma_ref(self) -> float:
+        """The noise level of diffusion's fixed function "energy_fixed" (params.fixed_sigma:
+        sigma_ref, or sigma_min when it is 0); nan for associative memories."""
+        return self.params.fixed_sigma if self.is_diffusion else float("nan")
+
+    @property
+    def energy_scale(self) -> float:
+        """:func:`energy_scale` of this simulation's parameters and memories."""
+        return energy_scale(self.params, self.patterns)
+
     def frame(self) -> Frame:
         """The current frame (no new device-to-host copy)."""
         return self._frame
@@ -138,47 +177,97 @@ class Simulation:
         """Advance one step (nothing once done) and return the new frame."""
         if self.done:
             return self._frame
+        before = self.x if self.is_diffusion else None
         if self.is_diffusion:
             self.x, self.denoised = self._sampler.step(self._denoise, self.x, self.i, self.sigmas, self._rng, self.params)
         else:
             self.state = self.model.step(self.state, self._rng)
         self.i += 1
-        self._frame = self._make_frame()
+        self._frame = self._make_frame(self._frame, before)
         return self._frame
 
     def visible(self) -> Any:
         """The particles' current visible states (N, D) on the backend."""
         return self.x if self.is_diffusion else self.model.visible(self.state)
 
-    def _make_frame(self) -> Frame:
-        """Pack x, energy and denoised into one device array, copy it to the host once, split."""
+    def _make_frame(self, prev: Frame | None, x_prev: Any = None) -> Frame:
+        """The frame of the current state (module docstring). ``prev`` is the frame before
+        this step (None at a segment's start); for diffusion ``x_prev`` is the state it came
+        from, whose energy on the new landscape splits the change. All device values (x, the
+        energies, denoised) are packed into one array and copied to the host once."""
         x = self.visible()
         xp = namespace(x)  # array_api_compat's wrapper: concat exists on every backend
         n, d = x.shape
         if self.is_diffusion:
             sigma = self.sigma
-            energy = self._energy(x, sigma) if sigma > 0 else xp.full((n,), float("nan"), dtype=x.dtype)
+            nan = xp.full((n,), float("nan"), dtype=x.dtype)
+            if sigma > 0 and x_prev is not None:  # E_sigma_{i+1} at x_{i+1} and x_i in one call
+                both = self._energy(xp.concat([x, x_prev], axis=0), sigma)
+                energy, crossed = both[:n], both[n:]
+            else:
+                energy, crossed = (self._energy(x, sigma) if sigma > 0 else nan), nan
+            columns = [energy, self._energy(x, self.sigma_ref), crossed]
         else:
-            sigma, energy = float("nan"), self.model.energy(self.state)
-        parts = [x, xp.reshape(energy, (n, 1))] + ([self.denoised] if self.denoised is not None else [])
+            sigma, columns = float("nan"), [self.model.energy(self.state)]
+        parts = [x] + [xp.reshape(c, (n, 1)) for c in columns] + ([self.denoised] if self.denoised is not None else [])
         host = self.backend.to_host(xp.concat(parts, axis=1))
-        frame = {"step": self.i, "x": host[:, :d], "energy": host[:, d],
-                 "sigma": sigma, "denoised": host[:, d + 1:] if self.denoised is not None else None,
+        values = np.asarray(host[:, d:d + len(columns)], dtype=np.float64)
+        energy = values[:, 0]
+        before = prev["energy"] if prev is not None else np.full(n, np.nan)
+        if self.is_diffusion:
+            fixed, crossed = values[:, 1], values[:, 2]
+            landscape_move, sampler_move, nats = crossed - before, energy - crossed, energy
+        else:
+            fixed = energy
+            landscape_move = np.zeros(n) if prev is not None else np.full(n, np.nan)
+            sampler_move = energy - before
+            nats = self._nats[0] * energy + self._nats[1] if self._nats is not None else np.full(n, np.nan)
+        frame = {"step": self.i, "x": host[:, :d], "energy": energy, "energy_fixed": fixed,
+                 "landscape_move": landscape_move, "sampler_move": sampler_move, "energy_nats": nats,
+                 "sigma": sigma, "denoised": host[:, d + len(columns):] if self.denoised is not None else None,
                  "done": self.done}
-        self._check_finite(frame)
+        self._check_finite(frame, prev)
         return frame
 
-    def _check_finite(self, frame: Frame) -> None:
+    def _check_finite(self, frame: Frame, prev: Frame | None) -> None:
         bad = ~np.all(np.isfinite(frame["x"]), axis=1)
         if frame["denoised"] is not None:
             bad |= ~np.all(np.isfinite(frame["denoised"]), axis=1)
         if not (self.is_diffusion and frame["sigma"] == 0):
             bad |= ~np.isfinite(frame["energy"])
         if bad.any():
-            what = f"dt = {self.params.dt}" if not self.is_diffusion else \
-                f"sampler {self.params.sampler}, {len(self.sigmas) - 1} steps"
             raise DivergenceError(self.i, f"{int(bad.sum())} of {bad.size} particles became NaN or infinite "
-                                          f"({self.params.model}, {what}); try a smaller step")
+                                          f"({self.params.model}); {self._divergence_cause(prev)}")
+
+    def _divergence_cause(self, prev: Frame | None) -> str:
+        """The likely reason a state became NaN or infinite, in words. Values too large for
+        the float type come first (their squares overflow in the distance kernels whatever
+        the step). Otherwise, for an AM every step the parameters allow is a descent step
+        (dt <= 2 for the concave-convex models; any dt for the layered ones, whose
+        exponential Euler step never raises E), so the energy fell without bound; for
+        diffusion the state's size before the step is reported."""
+        precision = self.backend.precision
+        largest_float = float(np.finfo(precision).max)
+        d = self.memories_host.shape[1]
+
+        def size(a: np.ndarray) -> float:  # the largest coordinate
+            a = np.asarray(a, dtype=np.float64)
+            return float(np.max(np.abs(a))) if np.all(np.isfinite(a)) else math.inf
+
+        start, last = size(self.initial), size(prev["x"]) if prev is not None else size(self.initial)
+        if start * start * d > math.sqrt(largest_float):
+            source = ("the initial values" if self._init is not None else
+                      f"init_scale = {self.params.init_scale:g}" if self.params.init_scale > 0 else
+                      f"sigma_max = {float(self.sigmas[0]):g}")
+            wider = "float64, or " if precision == "float32" else ""
+            return (f"{source} gave values up to {start:.3g}, too large for {precision} (squares summed over "
+                    f"{d} dimensions approach its largest number, {largest_float:.3g}); a smaller step cannot "
+                    f"help: use {wider}a smaller sigma_max or smaller initial values")
+        if not self.is_diffusion:
+            return (f"the {self.params.model} energy fell without bound (coordinates had reached {last:.3g}): "
+                    f"with these settings it is unbounded below on these memories, and a smaller step cannot help")
+        return (f"the largest coordinate before the step was {last:.3g} "
+                f"(sampler {self.params.sampler}, {self.steps} steps)")
 
     def seek(self, i: int, x: Any) -> Frame:
         """Continue from step ``i`` with the visible states ``x`` (N, D) (a recorded step, to
@@ -246,45 +335,59 @@ class Simulation:
 def _exact_diffusion(patterns: PatternSet, memories: Any, backend: Backend
                      ) -> tuple[Callable, Callable, Callable]:
     """denoise(x, sigma), energy(x, sigma), energy_and_grad(x, sigma, kernels) of the exact
-    diffusion model: the Gaussian-smoothed memories (science.md 4; one kernel call from
-    ``kernels`` for both), or for Gaussian data N(mu, s^2 I) the Gaussian
-    N(mu, (s^2 + sigma^2) I) itself (closed form, no kernel)."""
+    diffusion model, energies normalised (-log p_sigma): the Gaussian-smoothed memories
+    (science.md 4; one kernel call from ``kernels`` for both), or for Gaussian data
+    N(mu, s^2 I) the Gaussian N(mu, (s^2 + sigma^2) I) itself (closed form, no kernel)."""
     if patterns.gaussian is not None:
         mu, s2 = backend.asarray(patterns.gaussian[0]), patterns.gaussian[1]
         return (empirical.gaussian_denoiser(mu, s2),
                 lambda x, sigma: gaussian_energy(x, sigma, mu, s2),
-                lambda x, sigma, kernels: (gaussian_energy(x, sigma, mu, s2), (x - mu) / (s2 + sigma ** 2)))
+                lambda x, sigma, kernels: (gaussian_energy(x, sigma, mu, s2),
+                                           empirical.gaussian_energy_grad(x, sigma, mu, s2)))
     return (lambda x, sigma: empirical.denoise(x, sigma, memories),
             lambda x, sigma: empirical.energy(x, sigma, memories),
             lambda x, sigma, kernels: empirical.energy_and_grad(x, sigma, memories, kernels))
 
 
-def gaussian_energy(x: Any, sigma: float, mu: Any, s2: float) -> Any:
-    """E_sigma(x) = |x - mu|^2 / (2 (s^2 + sigma^2)): -log N(x; mu, (s^2 + sigma^2) I)
-    with the constant dropped, as for the mixture energy (science.md 4)."""
-    xp = namespace(x)
-    r = x - mu
-    return xp.sum(r * r, axis=1) / (2.0 * (s2 + sigma ** 2))
+def energy_scale(params: Params, patterns: PatternSet) -> float:
+    """Size of the largest terms that cancel when "energy_fixed" is computed, in its own unit
+    (the ``scale`` of :func:`engine.energy_accounting.rise_tolerance`): the distance kernels
+    lose about eps beta (|x|^2 + |xi|^2) (engine/kernels.py), so beta_ref max|xi|^2 for the
+    diffusion energy at sigma_ref (0 for the Gaussian closed form, which uses differences),
+    and max|xi|^2 for an AM, whose energy is measured in squared distances (binary models:
+    D, the squared length of a +-1 state)."""
+    sq = float(np.max(np.sum(patterns.memories ** 2, axis=1)))
+    if params.model != "diffusion":
+        return sq
+    return 0.0 if patterns.gaussian is not None else sq / params.fixed_sigma ** 2
 
 
 def run(params: Params, backend: Backend | None = None, init: Any = None,
         callback: Callable[[Frame], None] | None = None) -> dict[str, Any]:
-    """A whole run as the arrays of the trajectory .npz: positions (T+1, N, D),
-    energy (T+1, N), memories (M, D), sigma (T+1,) for diffusion only, and params
-    (JSON of every parameter actually used, the backend and particle count resolved)."""
+    """A whole run as the arrays of the trajectory .npz: positions (T+1, N, D), energy
+    (T+1, N), memories (M, D), params (JSON of every parameter actually used: the backend,
+    precision, particle count and sigma_ref resolved), and for diffusion only sigma (T+1,),
+    energy_fixed (T+1, N), landscape_move and sampler_move (T, N) (the module docstring; row t
+    of the moves is the step t -> t+1). An AM's energy is its own energy."""
     sim = Simulation(params, backend, init)
     first = sim.frame()
     n, d = first["x"].shape
-    positions = np.empty((sim.steps + 1, n, d))
-    energy = np.empty((sim.steps + 1, n))
-    sigma = np.empty(sim.steps + 1)
-    for t in range(sim.steps + 1):
+    steps = sim.steps
+    positions = np.empty((steps + 1, n, d))
+    series = {k: np.empty((steps + 1, n)) for k in ("energy", "energy_fixed", "landscape_move", "sampler_move")}
+    sigma = np.empty(steps + 1)
+    for t in range(steps + 1):
         frame = first if t == 0 else sim.step()
-        positions[t], energy[t], sigma[t] = frame["x"], frame["energy"], frame["sigma"]
+        positions[t], sigma[t] = frame["x"], frame["sigma"]
+        for key, values in series.items():
+            values[t] = frame[key]
         if callback is not None:
             callback(frame)
-    used = params.replace(particles=n, backend=sim.backend.name, precision=sim.backend.precision)
-    out = {"positions": positions, "energy": energy, "memories": sim.memories_host, "params": used.to_json()}
+    used = params.replace(particles=n, backend=sim.backend.name, precision=sim.backend.precision,
+                          sigma_ref=params.fixed_sigma)
+    out = {"positions": positions, "energy": series["energy"], "memories": sim.memories_host,
+           "params": used.to_json()}
     if sim.is_diffusion:
-        out["sigma"] = sigma
+        out.update(sigma=sigma, energy_fixed=series["energy_fixed"],
+                   landscape_move=series["landscape_move"][1:], sampler_move=series["sampler_move"][1:])
     return out

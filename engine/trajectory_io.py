@@ -2,7 +2,7 @@
 
 Writes are atomic (:mod:`engine.atomic_files`): a failed or interrupted write never
 leaves a partial file and never clobbers a good one. Reading never unpickles
-(allow_pickle=False).
+(allow_pickle=False) and reads only regular files.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any, BinaryIO, Callable
 import numpy as np
 
 from memscape.engine.atomic_files import atomic_path, os_error_message
+from memscape.engine.input_files import InputError, open_regular
 
 
 def _atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> Path:
@@ -38,12 +39,21 @@ def save_npz(path: str | os.PathLike, arrays: dict[str, Any]) -> Path:
 
 
 def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Every array of an .npz, loaded without pickle (0-d strings as NumPy str arrays)."""
+    """Every array of an .npz, loaded without pickle (0-d strings as NumPy str arrays), from a
+    regular file only (:func:`engine.input_files.open_regular`). Any failure, a damaged zip
+    or array included, is one OSError line naming the path."""
     try:
-        with np.load(path, allow_pickle=False) as f:
-            return {k: f[k] for k in f.files}
-    except (OSError, ValueError) as exc:
-        raise OSError(f"cannot read {path}: {exc}") from exc
+        with open_regular(path) as fh:
+            archive = np.load(fh, allow_pickle=False)
+            if not isinstance(archive, np.lib.npyio.NpzFile):
+                raise ValueError("it is a single .npy array, not an .npz archive")
+            with archive:
+                return {k: archive[k] for k in archive.files}
+    except InputError as exc:
+        raise OSError(str(exc)) from None
+    except Exception as exc:  # zipfile.BadZipFile, EOFError, ValueError, ... from a damaged file
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise OSError(f"cannot read {path}: {first}") from None
 
 
 def save_csv(path: str | os.PathLike, arrays: dict[str, Any]) -> Path:

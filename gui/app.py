@@ -6,8 +6,9 @@ then two-wells), ``backend`` (auto|numpy|cupy) and ``quit_after`` (seconds, smok
 from __future__ import annotations
 
 import sys
+from importlib import resources
 
-from PyQt6 import QtCore, QtWidgets
+from PyQt6 import QtCore, QtGui, QtWidgets
 
 from memscape.engine.backend import BackendError, get_backend
 from memscape.engine.params import ParamError
@@ -35,18 +36,26 @@ def collect_garbage_in_gui_thread():
 
 
 _collector = None  #: the app's GarbageCollector, made once
+#: The window icon: package data of the installed ``memscape`` package (packaging/memscape.png).
+ICON = resources.files("memscape") / "packaging" / "memscape.png"
+#: The desktop entry's name (packaging/memscape.desktop): desktops match the window to it for
+#: its icon and name in docks and task switchers (on Wayland it is the window's app id).
+DESKTOP_FILE_NAME = "memscape"
 
 
 def make_application(argv: list[str]) -> QtWidgets.QApplication:
     """The QApplication for a window (the app, bench's frame-rate probe): the OpenGL surface
     format first (it counts only before the QApplication exists), names for QStandardPaths,
-    and garbage collection in the GUI thread (:func:`collect_garbage_in_gui_thread`)."""
+    the window icon and desktop entry name, and garbage collection in the GUI thread
+    (:func:`collect_garbage_in_gui_thread`)."""
     app = QtWidgets.QApplication.instance()
     if app is None:
         _configure_gl()
         app = QtWidgets.QApplication(argv)
     app.setApplicationName("Memscape")
     app.setOrganizationName("Memscape")
+    app.setDesktopFileName(DESKTOP_FILE_NAME)
+    app.setWindowIcon(QtGui.QIcon(str(ICON)))
     global _collector
     if _collector is None:
         _collector = collect_garbage_in_gui_thread()

@@ -1,10 +1,12 @@
 """``python main.py bench [--json] [--quick] [--repeat R]``: the engine's speed figures
-(:mod:`memscape.engine.bench`) and the desktop app's frame rate.
+(:mod:`memscape.engine.bench`) and the desktop app's frame rate; ``bench --soak SECONDS``: the
+app playing and resetting with 5,000 particles for that long, its memory curve, threads and
+timers.
 
-The frame rate is measured in child processes (``main.py bench --app-probe ...``, which
-runs :func:`memscape.gui.fps_probe.measure_fps`), so that Qt never loads in the bench
-itself and a stuck window cannot hang it; it needs a display (``xvfb-run -a python main.py
-bench`` on a machine without one). No Qt at import time.
+The app is measured in child processes (``main.py bench --app-probe ...`` and ``--soak-probe``,
+which run :mod:`memscape.gui.app_probe`), so that Qt never loads in the bench itself and a stuck
+window cannot hang it; they need a display (``xvfb-run -a python main.py bench`` on a machine
+without one). No Qt at import time.
 """
 from __future__ import annotations
 
@@ -22,27 +24,45 @@ from memscape.engine import bench as engine_bench
 APP_PARTICLES = 5_000
 APP_LAYOUTS = (1, 2)  #: the layouts timed: every view; the 2D and 3D landscapes with the traces
 APP_SECONDS = 4.0
+SOAK_WARMUP = 0.3  #: the share of a soak's samples taken as warm-up, before memory must stay flat
 MAIN = Path(__file__).resolve().parents[1] / "main.py"  #: runs from a checkout and when installed
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     engine_bench.add_arguments(parser)
+    parser.add_argument("--soak", type=float, metavar="SECONDS",
+                        help="play and reset the app with 5,000 particles this long (e.g. 3600) and print "
+                             "its memory curve, threads and timers")
     parser.add_argument("--app-probe", nargs=3, type=float, metavar=("PARTICLES", "SECONDS", "LAYOUT"),
                         help=argparse.SUPPRESS)  # the child process of app_fps
+    parser.add_argument("--soak-probe", nargs=2, type=float, metavar=("PARTICLES", "SECONDS"),
+                        help=argparse.SUPPRESS)  # the child process of app_soak
 
 
 def run(args: argparse.Namespace) -> int:
     if args.app_probe is not None:
-        from memscape.gui.fps_probe import measure_fps
+        from memscape.gui.app_probe import measure_fps
 
         particles, seconds, layout = args.app_probe
         measure_fps(int(particles), seconds, int(layout))
         return 0
-    repeat = engine_bench.repeat_of(args)
-    if repeat is None:
+    if args.soak_probe is not None:
+        from memscape.gui.app_probe import soak
+
+        soak(int(args.soak_probe[0]), args.soak_probe[1])
+        return 0
+    if args.soak is not None:
+        if not args.soak > 0:
+            print("memscape bench: --soak needs a positive number of seconds", file=sys.stderr)
+            return 2
+        result = app_soak(APP_PARTICLES, args.soak)
+        print(json.dumps(result, indent=2) if args.json else soak_report(result))
+        return 0 if "rss_mb" in result else 1
+    repeat, backend = engine_bench.repeat_of(args), engine_bench.backend_of(args)
+    if repeat is None or backend is None:
         return 2
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
-    report = engine_bench.collect(quick=args.quick, repeat=repeat, log=log)
+    report = engine_bench.collect(quick=args.quick, repeat=repeat, log=log, backend=backend)
     if args.quick:
         report["gui"] = [{"particles": APP_PARTICLES, "layout": None, "fps": None, "note": "skipped: --quick"}]
     else:
@@ -55,22 +75,53 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def app_fps(particles: int, seconds: float, layout: int) -> dict[str, Any]:
-    """Frames per second the app draws with ``particles`` particles in window layout ``layout``."""
-    result: dict[str, Any] = {"particles": particles, "layout": layout, "fps": None}
+def _child(probe: list[str], seconds: float) -> dict[str, Any]:
+    """Run ``main.py bench PROBE...`` in a child process with throw-away settings; its JSON
+    line, or {"note": why it gave none}."""
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        return {**result, "note": "skipped: no display (run under `xvfb-run -a python main.py bench`)"}
+        return {"note": "skipped: no display (run under `xvfb-run -a python main.py bench`)"}
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "MEMSCAPE_SETTINGS": os.path.join(tmp, "bench.json")}  # user settings untouched
         try:
-            proc = subprocess.run([sys.executable, str(MAIN), "bench", "--app-probe", str(particles), str(seconds),
-                                   str(layout)], env=env, capture_output=True, text=True, timeout=seconds + 60)
+            proc = subprocess.run([sys.executable, str(MAIN), "bench", *probe], env=env, capture_output=True,
+                                  text=True, timeout=seconds + 60)
         except subprocess.TimeoutExpired:
-            return {**result, "note": "failed: the app did not finish within a minute"}
+            return {"note": "failed: the app did not finish within a minute of its time"}
     lines = proc.stdout.strip().splitlines()
     if proc.returncode != 0 or not lines:
-        return {**result, "note": f"failed: {(proc.stderr.strip().splitlines() or ['no output'])[-1]}"}
-    return {**result, **json.loads(lines[-1])}
+        return {"note": f"failed: {(proc.stderr.strip().splitlines() or ['no output'])[-1]}"}
+    return json.loads(lines[-1])
+
+
+def app_fps(particles: int, seconds: float, layout: int) -> dict[str, Any]:
+    """Frames per second the app draws with ``particles`` particles in window layout ``layout``."""
+    return {"particles": particles, "layout": layout, "fps": None,
+            **_child(["--app-probe", str(particles), str(seconds), str(layout)], seconds)}
+
+
+def app_soak(particles: int, seconds: float) -> dict[str, Any]:
+    """The soak's samples (see memscape.gui.app_probe.soak), and how memory moved after the
+    warm-up (the first SOAK_WARMUP share of the samples)."""
+    result = {"particles": particles, "seconds": seconds,
+              **_child(["--soak-probe", str(particles), str(seconds)], seconds)}
+    rss = [r for r in result.get("rss_mb", []) if r is not None]
+    if len(rss) >= 4:
+        warm = rss[int(SOAK_WARMUP * len(rss))]
+        result["growth_after_warmup"] = max(rss[int(SOAK_WARMUP * len(rss)):]) / warm - 1.0
+    return result
+
+
+def soak_report(result: dict[str, Any]) -> str:
+    if "rss_mb" not in result:
+        return f"soak: {result['note']}"
+    lines = [f"soak: {result['particles']} particles, {result['seconds']:g} s, {result['resets']} resets, "
+             f"{result['frames']} frames drawn",
+             f"{'t (s)':>8s} {'RSS (MB)':>9s} {'threads':>8s} {'timers':>7s}"]
+    lines += [f"{t:8.1f} {('-' if m is None else f'{m:9.1f}'):>9s} {n:8d} {k:7d}"
+              for t, m, n, k in zip(result["t"], result["rss_mb"], result["threads"], result["timers"])]
+    if "growth_after_warmup" in result:
+        lines.append(f"resident memory after the warm-up grew by at most {100 * result['growth_after_warmup']:.1f}%")
+    return "\n".join(lines)
 
 
 def app_row(figure: dict[str, Any]) -> str:

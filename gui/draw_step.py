@@ -40,8 +40,23 @@ def titles(step: StepView) -> dict[str, str]:
             "dm": f"Diffusion ({dm.params.sampler}, {dm.params.schedule})"}
 
 
-def trace_label(sim: SimStep) -> str:
-    return "-log p_sigma(x)" if sim.is_diffusion else "energy E(x)"
+def trace_label(sim: SimStep, nats: bool = False) -> str:
+    """The trace's axis: -log p_sigma(x) for diffusion; an AM's E, or its -log p where both
+    panels share that scale (the distance-form Modern Hopfield: beta E + log M + D/2 log 2pi/beta)."""
+    if sim.is_diffusion:
+        return "\u2212log p\u03c3(x)"
+    return "\u2212log p, \u03c3 = 1/\u221a\u03b2" if nats else "E(x)"
+
+
+def trace_subject(sim: SimStep) -> str:
+    """The fixed function whose rises the trace counts."""
+    return "\u2212log p(\u03c3_ref)" if sim.is_diffusion else "E"
+
+
+def draw_trace(trace, sim: SimStep, nats: bool = False) -> None:
+    """One simulation's energy trace: diffusion with the split of each step's change."""
+    trace.set_history(sim.history, trace_label(sim, nats), sim.params.steps, nats=nats and not sim.is_diffusion,
+                      split=sim.is_diffusion, subject=trace_subject(sim))
 
 
 def draw_step(views: Views, step: StepView) -> None:
@@ -53,12 +68,13 @@ def draw_step(views: Views, step: StepView) -> None:
         draw_landscape(views.view2d, step.main, memories_uv)
     if views.side is not None:
         views.side.set_titles(words["am"], words["dm"])
+        nats = step.am.history.has_nats  # both panels on the -log p scale where the AM has one
         for sim, view, trace in ((step.am, views.side.am, views.side.am_energy),
                                  (step.dm, views.side.dm, views.side.dm_energy)):
             draw_landscape(view, sim, memories_uv)
-            trace.set_history(sim.history, trace_label(sim), sim.params.steps)
+            draw_trace(trace, sim, nats)
     if views.energy is not None:
-        views.energy.set_history(step.main.history, trace_label(step.main), step.main.params.steps)
+        draw_trace(views.energy, step.main)
     if views.schedule is not None:
         views.schedule.set_sigmas(step.dm.sigmas)
         views.schedule.set_step(step.dm.step)

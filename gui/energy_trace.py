@@ -9,13 +9,16 @@ show where.
 """
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore
 
 from memscape.engine.run import EnergyHistory
 from memscape.gui.segment_lines import segment_lines
-from memscape.gui.theme import HIGHLIGHT_COLOR, SEGMENT_COLOR, VIOLATION_COLOR, place_in_corner
+from memscape.gui.theme import (HIGHLIGHT_COLOR, LANDSCAPE_MOVE_COLOR, SAMPLER_MOVE_COLOR, SEGMENT_COLOR,
+                                 VIOLATION_COLOR, place_in_corner)
 from memscape.gui.trail_thinning import shown_steps
 
 MAX_LINES = 64  #: particles drawn as individual lines (the mean uses all)
@@ -56,12 +59,14 @@ def steady_steps(last: float, span: int | None = None) -> tuple[float, float]:
     return 0.0, float(max(16, 1 << int(np.ceil(np.log2(max(last, 1.0))))))
 
 
-def rise_readout(history: EnergyHistory) -> str:
-    """'rose: 12% of particles, at 3% of steps' (or 'never rose'): shares, never a raw count."""
+def rise_readout(history: EnergyHistory, subject: str = "") -> str:
+    """'E rose: 12% of particles, at 3% of steps' (or 'E never rose'): shares of the run's
+    fixed function, never a raw count; ``subject`` names the function."""
+    lead = f"{subject} " if subject else ""
     if history.particles_rose == 0:
-        return "never rose"
-    return (f"rose: {100 * history.share_of_particles:.3g}% of particles, "
-            f"at {100 * history.share_of_steps:.3g}% of steps")
+        return f"{lead}never rose"
+    return (f"{lead}rose: {100 * history.share_of_particles:.2g}% of particles, "
+            f"{100 * history.share_of_steps:.2g}% of steps")
 
 
 class EnergyTracePlot(pg.PlotWidget):
@@ -79,7 +84,10 @@ class EnergyTracePlot(pg.PlotWidget):
         self.marks = pg.ScatterPlotItem(size=10, symbol="t1", brush=pg.mkBrush(*VIOLATION_COLOR),
                                         pen=pg.mkPen("w", width=0.8))
         self.segments = segment_lines(pg.mkPen(*SEGMENT_COLOR, width=1.5, style=QtCore.Qt.PenStyle.DashLine))
-        for item in (self.lines, self.mean, self.highlight, self.marks, self.segments):
+        # the split of the mean's change: the landscape moved under the particles, the sampler moved them
+        self.landscape = segment_lines(pg.mkPen(*LANDSCAPE_MOVE_COLOR, width=2), connect="finite")
+        self.sampler = segment_lines(pg.mkPen(*SAMPLER_MOVE_COLOR, width=2), connect="finite")
+        for item in (self.lines, self.landscape, self.sampler, self.mean, self.highlight, self.marks, self.segments):
             self.addItem(item)
         for axis in ("left", "bottom"):  # an energy axis never reads "(x0.001)"
             self.getPlotItem().getAxis(axis).enableAutoSIPrefix(False)
@@ -97,29 +105,37 @@ class EnergyTracePlot(pg.PlotWidget):
     def _place_label(self) -> None:
         place_in_corner(self.label, self.getPlotItem().vb.rect())  # wrapped in a narrow panel
 
-    def set_history(self, history: EnergyHistory, label: str = "energy", span: int | None = None) -> None:
+    def set_history(self, history: EnergyHistory, label: str = "energy", span: int | None = None,
+                    nats: bool = False, split: bool = False, subject: str = "") -> None:
         """Draw an :class:`memscape.engine.run.EnergyHistory`: the first MAX_LINES particles'
-        energies, the mean over all, a mark at every step where the fixed function rose, a
-        line at every segment start, and the shares; the step axis covers the whole run of
-        ``span`` steps when given."""
+        energies (on the -log p scale with ``nats``), the mean over all, with ``split`` the mean
+        energy at the segment's start plus the running landscape moves and plus the running
+        sampler moves, a mark at every step where the fixed function rose, a line at every
+        segment start, and the shares; the step axis covers the whole run of ``span`` steps."""
         self._steps = history.steps
-        self._energy = history.energy
+        self._energy = history.energy_nats if nats else history.energy
+        mean = history.nats_mean if nats else history.mean
         if label != self._axis_label:  # setting it lays the axis text out again (HTML): only on change
             self.setLabel("left", label)
             self._axis_label = label
         when = shown_steps(len(self._steps), min(self._energy.shape[1], MAX_LINES), MAX_LINE_SEGMENTS)
         lines_x, lines_y = line_segments(self._steps[when], self._energy[when, :MAX_LINES])
         self.lines.setData(lines_x, lines_y)
-        self.mean.setData(self._steps, history.mean)
-        self._drawn = (span, lines_y, history.mean)
-        self._fit(span, lines_y, history.mean, self._highlighted())
+        self.mean.setData(self._steps, mean)
+        land, samp = history.split() if split else (np.zeros(0), np.zeros(0))
+        self.landscape.setData(self._steps[:len(land)], land)
+        self.sampler.setData(self._steps[:len(samp)], samp)
+        self._drawn = (span, lines_y, mean, land, samp)
+        self._fit(span, lines_y, mean, land, samp, self._highlighted())
         where = history.rise_steps
-        self.marks.setData(self._steps[where], history.mean[where])
+        self.marks.setData(self._steps[where], mean[where])
         at = self._steps[history.segment_starts].astype(np.float64)
         (y0, y1) = self._range[1]
         self.segments.setData(np.repeat(at, 2), np.tile([y0, y1], len(at)))
-        self.text = rise_readout(history)
-        self.label.setText(self.text)
+        self.text = rise_readout(history, subject)
+        key = "" if not split else (f"<br><span style='color: rgb{LANDSCAPE_MOVE_COLOR}'>━ landscape moved</span>"
+                                    f"&nbsp; <span style='color: rgb{SAMPLER_MOVE_COLOR}'>━ sampler moved</span>")
+        self.label.setHtml(f"<div style='text-align: right'>{html.escape(self.text)}{key}</div>")
         self._place_label()
         self._draw_highlight()
 

@@ -76,6 +76,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.recording = None  #: the Recording on screen (a new one means a new run)
         self.index = 0
         self.shown = None  #: the StepView on screen
+        self._noted = None  #: the recording whose retrieval note the alert shows
         self._draw_times: list[float] = []
         self._fps_timer = QtCore.QTimer(self, interval=FPS_TICK_MS)
         self._fps_timer.timeout.connect(self._show_fps)
@@ -543,7 +544,10 @@ class MainWindow(QtWidgets.QMainWindow):
             fitter.fit()
         if new_run:
             self._on_new_run(step)
-        self.explanation.show_mode(step.main.model, step.main.sigma)
+        if step.retrieval_note and self._noted is not update.recording:  # measured after the first frame
+            self._noted = update.recording
+            self._on_failed(step.retrieval_note)
+        self.explanation.show_mode(step.main.model, step.main.sigma, step.main.params)
         self.controls.set_recording(step.length, index, step.main.step)
         sigma = step.main.sigma
         sig = "" if sigma != sigma else f"   sigma {sigma:.4g}"

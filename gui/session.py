@@ -1,6 +1,8 @@
 """Sessions as JSON files (never pickles): the preset name, every parameter (Params JSON),
 the simulation speed and the overlay toggles. ``read_session`` validates what it reads
-and names the file and the problem in a :class:`SessionError`."""
+and names the file and the problem in a :class:`SessionError`: a file that is not a
+regular file, larger than :data:`MAX_BYTES`, not UTF-8 or not JSON, and any value of the
+wrong kind, parameters and their memories included (:func:`engine.presets.checked_params`)."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,10 +10,13 @@ import json
 from pathlib import Path
 
 from memscape.engine.atomic_files import write_bytes_atomic
+from memscape.engine.input_files import InputError, read_text
 from memscape.engine.params import ParamError, Params
+from memscape.engine.presets import checked_params
 
 FORMAT = "memscape-session"
 VERSION = 1
+MAX_BYTES = 1 << 20  #: a session is a few kilobytes
 
 
 class SessionError(ValueError):
@@ -38,22 +43,33 @@ def write_session(path: str | Path, session: Session) -> None:
 def read_session(path: str | Path) -> Session:
     path = Path(path)
     try:
-        data = json.loads(path.read_text())
-    except OSError as exc:
-        raise SessionError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        data = json.loads(read_text(path, MAX_BYTES, "session"))
+    except InputError as exc:
+        raise SessionError(str(exc)) from None
     except json.JSONDecodeError as exc:
         raise SessionError(f"{path}: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise SessionError(f"{path}: not a Memscape session: its values are nested too deeply") from None
+    except ValueError as exc:  # an integer beyond Python's digit limit
+        raise SessionError(f"{path}: not a Memscape session ({exc})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise SessionError(f"{path}: not a Memscape session (format {FORMAT!r} expected)")
-    if data.get("version") != VERSION:
-        raise SessionError(f"{path}: session version {data.get('version')!r} is not supported; expected {VERSION}")
+    version = data.get("version")
+    if type(version) is not int or version != VERSION:
+        raise SessionError(f"{path}: session version {version!r} is not supported; expected {VERSION}")
+    table = data.get("params", {})
+    if not isinstance(table, dict):
+        raise SessionError(f"{path}: params: expected a table of parameters")
     try:
-        params = Params.from_dict(data.get("params", {}), source=f"{path}: params")
+        params = checked_params(table, f"{path}: params")
     except ParamError as exc:
         raise SessionError(str(exc)) from None
-    speed, layers = data.get("speed", 20.0), data.get("layers", {})
-    if not isinstance(speed, (int, float)) or not speed > 0:
-        raise SessionError(f"{path}: speed: expected a positive number, got {speed!r}")
+    preset, speed, layers = data.get("preset", ""), data.get("speed", 20.0), data.get("layers", {})
+    if not isinstance(preset, str):
+        raise SessionError(f"{path}: preset: expected a preset name, got {type(preset).__name__}")
+    number = isinstance(speed, (int, float)) and not isinstance(speed, bool)
+    if not (number and 0 < speed <= 1e300):  # NaN and infinity fail the comparison
+        raise SessionError(f"{path}: speed: expected a positive finite number")
     if not isinstance(layers, dict) or not all(isinstance(v, bool) for v in layers.values()):
         raise SessionError(f"{path}: layers: expected a table of true/false values")
-    return Session(str(data.get("preset", "")), params, float(speed), layers)
+    return Session(preset, params, float(speed), layers)

@@ -26,6 +26,7 @@ from PyQt6 import QtCore, QtWidgets
 
 from memscape.engine.atomic_files import write_bytes_atomic
 from memscape.engine.params import ParamError, Params
+from memscape.engine.presets import checked_params
 
 LAYOUT_VERSION = 3  #: bump when the docks change, so an old saved layout is not restored
 MAX_BYTES = 1 << 20  #: a settings file is a few kilobytes; anything larger is not one
@@ -136,7 +137,7 @@ class Settings:
         try:
             if not isinstance(data, dict):
                 raise ParamError("expected a table of parameters")
-            return preset, Params.from_dict(data, source="run/params")
+            return preset, checked_params(data, "run/params")
         except (ParamError, TypeError) as exc:
             self._problem(f"the last parameters were not restored ({exc})")
             self._data.pop("run/params", None)

@@ -6,12 +6,15 @@ core or a compatibility profile. Errors name the file and carry the driver's log
 """
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 from OpenGL import GL
 from PyQt6 import QtGui
 
-SHADER_DIR = Path(__file__).resolve().parent.parent / "shaders"
+#: The GLSL: the ``shaders`` folder of the installed ``memscape`` package (package data; in a
+#: checkout its shaders/), found through the package rather than this file's location.
+SHADER_DIR = Path(str(resources.files("memscape") / "shaders"))
 FRAG_OUTPUT = "frag_color"  #: every fragment shader's single output, bound to draw buffer 0
 
 

@@ -18,6 +18,8 @@ VIOLATION_COLOR = (255, 60, 60)
 HIGHLIGHT_COLOR = (255, 255, 255)
 ALERT_COLOR = (255, 90, 90)  #: the status bar's warnings and the export button
 SEGMENT_COLOR = (150, 200, 255)  #: where a parameter change began a new segment of the recording
+LANDSCAPE_MOVE_COLOR = (255, 120, 200)  #: the energy trace's running landscape moves
+SAMPLER_MOVE_COLOR = (90, 220, 140)  #: ... and running sampler moves
 PLOT_BACKGROUND = (24, 26, 31)  #: behind every plot and the 3D view in the normal theme
 
 

@@ -126,6 +126,9 @@ class SimulationWorker(QtCore.QThread):
                 wait = IDLE_WAIT_S
             if not self._drain(wait):
                 return
+            if self.run_ is not None and self.run_.retrieval_pending:  # once the new run is on screen
+                self.run_.measure_retrieval()
+                self._publish()
             now = time.monotonic()
             if self._playing and self.run_ is not None and now >= self._next_step:
                 self._last_step, self._next_step = now, now + 1.0 / self._speed

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from memscape.engine import bench
+from memscape.engine.backend import BackendError, get_backend
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -48,3 +49,37 @@ def test_fast_and_plain_versions_compute_the_same_energy_and_gradient(form):
     plain = bench.energy_and_grad(lambda *a: bench.plain_lse_mean(*a, bench.NUMPY_OPS), x, memories, 2.0, form)
     for a, b in zip(fast, plain):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_large_d_figures_carry_their_share_of_the_sgemm_rate():
+    """fraction_of_sgemm_peak = 4 N M D flops / engine time / SGEMM rate measured beside it,
+    for exactly the figures with D >= PEAK_MIN_D; the fused kernel's first call is reported
+    apart from the figures."""
+    report = bench.collect(quick=True, repeat=1)
+    m = report["machine"]
+    assert m["first_kernel_call_s"] > 0 and m["small_d_kernel"] and m["engine"] == "NumPy (CPU)"
+    assert m["sgemm_flops_per_s"] > 0 and m["sgemm_size"] == bench.QUICK_SGEMM_SIZE
+    large = [(n, mm, d) for n, mm, d in bench.QUICK_SHAPES if d >= bench.PEAK_MIN_D]
+    assert large
+    for f in report["figures"]:
+        shape = next(((n, mm, d) for n, mm, d in large if f"(N={n}, M={mm}, D={d})" in f["name"]), None)
+        if shape is None:
+            assert f["fraction_of_sgemm_peak"] is None and f["sgemm_flops_per_s"] is None, f["name"]
+            continue
+        n, mm, d = shape
+        assert f["fraction_of_sgemm_peak"] == pytest.approx(4 * n * mm * d / f["median_s"] / f["sgemm_flops_per_s"])
+    text = bench.format_report(report)
+    assert "SGEMM rate:" in text and "of SGEMM" in text
+
+
+def test_cupy_backend_without_a_device_is_a_usage_error():
+    try:
+        get_backend("cupy")
+    except BackendError:
+        pass
+    else:
+        pytest.skip("CuPy sees a device here")
+    r = subprocess.run([sys.executable, str(ROOT / "main.py"), "bench", "--quick", "--backend", "cupy"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and r.stdout == ""
+    assert len(r.stderr.strip().splitlines()) == 1 and "--backend cupy" in r.stderr

@@ -125,6 +125,7 @@ def test_3d_without_any_opengl_is_a_clear_error(tmp_path):
     assert "Traceback" not in done.stderr and list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.display  # its own Xvfb: where pytest-xvfb has none, neither has it
 def test_3d_export_with_no_display_starts_its_own_xvfb(tmp_path):
     pytest.importorskip("memscape.gui.view_3d")
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}

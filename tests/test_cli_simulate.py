@@ -31,10 +31,20 @@ def test_simulate_writes_the_trajectory_npz(tmp_path):
     assert data["memories"].shape == (2, 2) and data["sigma"].shape == (13,)
     assert data["sigma"][0] == pytest.approx(2.5) and data["sigma"][-1] == 0
     assert np.isnan(data["energy"][-1]).all() and np.isfinite(data["energy"][:-1]).all()
+    # the fixed function at every step, and every step's change split in two
+    assert data["energy_fixed"].shape == (13, 7) and np.isfinite(data["energy_fixed"]).all()
+    assert data["landscape_move"].shape == data["sampler_move"].shape == (12, 7)
+    np.testing.assert_allclose(data["landscape_move"][:-1] + data["sampler_move"][:-1],
+                               np.diff(data["energy"][:-1], axis=0), rtol=1e-12, atol=1e-12)
+    assert np.isnan(data["landscape_move"][-1]).all()  # the last step lands on sigma = 0
     params = Params.from_json(str(data["params"]))
     assert (params.steps, params.particles, params.seed, params.sigma_max) == (12, 7, 3, 2.5)
     assert params.backend == "numpy" and params.precision == "float64"
+    assert params.sigma_ref == 0.002  # sigma_ref = 0 resolved to the schedule's sigma_min
     assert params.replace(steps=12) == params  # the JSON holds a valid, complete Params
+    report = r.stdout.splitlines()[-1]
+    assert report.startswith("the fixed function -log p_sigma_ref (sigma_ref = 0.002) rose for ")
+    assert "% of particles, at " in report and "% of steps" in report
 
 
 def test_simulate_an_am_from_an_exact_init(tmp_path):
@@ -45,10 +55,12 @@ def test_simulate_an_am_from_an_exact_init(tmp_path):
                  tmp_path / "init.npy", "--backend", "numpy", "--precision", "float64", "--out", out)
     assert r.returncode == 0, r.stderr
     data = load_npz(out)
-    assert "sigma" not in data and data["positions"].shape == (7, 3, 2)
+    assert not {"sigma", "energy_fixed", "landscape_move", "sampler_move"} & set(data)
+    assert data["positions"].shape == (7, 3, 2)
     np.testing.assert_array_equal(data["positions"][0], init)
     assert np.all(np.diff(data["energy"], axis=0) <= 1e-12)  # the Lyapunov property, end to end
     assert Params.from_json(str(data["params"])).particles == 3
+    assert r.stdout.splitlines()[-1] == "the modern energy never rose beyond float64 round-off"
 
 
 @pytest.mark.parametrize("args, needle", [
@@ -57,7 +69,10 @@ def test_simulate_an_am_from_an_exact_init(tmp_path):
     (["--set", "patterns.distance=-1"], "patterns.distance"),
     (["--preset", "no-such-preset"], "no-such-preset"),
     (["--init", "BAD_INIT"], "(N, 2)"),
-    (["--model", "modern", "--set", "dt=1e100", "--steps", "30"], "diverged"),
+    (["--model", "modern", "--set", "dt=2.5"], "above the stability bound 2"),
+    (["--set", "beta=inf"], "beta: expected a finite number"),
+    (["--model", "ham", "--set", "lagrangian_m=relu-poly"], "unbounded below"),
+    (["--set", "sigma_max=1e20"], "too large for float32"),
 ])
 def test_errors_are_one_line_exit_2_and_leave_the_old_file(tmp_path, args, needle):
     np.save(tmp_path / "bad_init.npy", np.zeros((4, 3)))
@@ -123,3 +138,22 @@ def test_save_csv_long_format(tmp_path):
     np.testing.assert_array_equal(table[:6, 2:4], positions.reshape(-1, 2))
     save_csv(tmp_path / "am.csv", {"positions": positions, "energy": energy})
     assert (tmp_path / "am.csv").read_text().splitlines()[1].endswith(",nan")
+
+
+def test_an_am_energy_that_rises_is_reported(tmp_path, monkeypatch, capsys):
+    """Past the refusal (monkeypatched away here), dt = 2.5 overshoots: simulate still writes the
+    file but warns that the energy rose, with the shares, instead of exiting 0 silently."""
+    import argparse
+
+    from memscape.engine import params as params_module
+    from memscape.engine.cli import simulate
+
+    monkeypatch.setattr(params_module, "CONCAVE_CONVEX_MODELS", ())
+    parser = argparse.ArgumentParser()
+    simulate.add_arguments(parser)
+    args = parser.parse_args(["--model", "modern", "--set", "dt=2.5", "--steps", "6", "--backend", "numpy",
+                              "--out", str(tmp_path / "rose.npz")])
+    assert simulate.run(args) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("memscape simulate: warning: the modern energy rose for ")
+    assert "% of particles, at " in err[0] and (tmp_path / "rose.npz").exists()

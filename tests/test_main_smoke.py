@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -15,6 +17,7 @@ def run_main(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
                           env=env or dict(os.environ), capture_output=True, text=True, timeout=180)
 
 
+@pytest.mark.display
 def test_the_app_opens_on_its_default_preset_and_quits_by_itself(tmp_path):
     assert os.environ.get("DISPLAY"), "pytest-xvfb should have started a display"
     env = {**os.environ, "MEMSCAPE_SETTINGS": str(tmp_path / "settings.json"),

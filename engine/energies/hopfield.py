@@ -45,14 +45,17 @@ class BinaryStates:
 
 
 class ClassicalHopfield(BinaryStates):
-    """Binary Hopfield network; ``params.update`` picks "async" or "sync" updates.
+    """Binary Hopfield network; ``params.update`` picks "async" (the default) or "sync" updates.
 
     - async: one step is one sweep over all neurons in a random order (the same
       order for every particle), s_i <- sign(sum_j W_ij s_j). Each flip changes
-      E by -|h_i| |delta s_i| <= 0 (W symmetric, zero diagonal), so E never rises.
-    - sync: s <- sign(W s) for all neurons at once. E can then oscillate in a
-      2-cycle; the Lyapunov function of synchronous updates is
-      L(t) = -s(t)^T W s(t-1) (Bruck 1990), see :meth:`pair_energy`.
+      E by -|h_i| |delta s_i| <= 0 (W symmetric, zero diagonal), so E never rises;
+      the state is s and its energy E(s) = -1/2 s^T W s.
+    - sync: s <- sign(W s) for all neurons at once. E(s) can then oscillate in a
+      2-cycle, so it is not what is shown: the state is the pair (s(t), s(t-1)) and its
+      energy the two-state Lyapunov function L(t) = -1/2 s(t)^T W s(t-1) (Bruck 1990;
+      Goles et al. 1985), which never rises (:meth:`pair_energy`); it starts from
+      s(-1) = s(0), where L = E(s(0)), and equals E(s) at every fixed point.
     """
 
     def __init__(self, memories: Any, params: Any):
@@ -65,13 +68,33 @@ class ClassicalHopfield(BinaryStates):
         self.weights = w * (1.0 - xp.eye(d, dtype=memories.dtype))
 
     def pair_energy(self, s_now: Any, s_prev: Any) -> Any:
-        """L = -s(t)^T W s(t-1), non-increasing under synchronous updates (Bruck 1990)."""
-        return -self.xp.sum((s_now @ self.weights) * s_prev, axis=1)
+        """L = -1/2 s(t)^T W s(t-1), non-increasing under synchronous updates (Bruck 1990):
+        s(t+1) = sign(W s(t)) maximises s . W s(t), so L(t+1) = -1/2 s(t+1)^T W s(t) <=
+        -1/2 s(t-1)^T W s(t) = L(t) (W symmetric)."""
+        return -0.5 * self.xp.sum((s_now @ self.weights) * s_prev, axis=1)
+
+    @property
+    def synchronous(self) -> bool:
+        return self.params.update == "sync"
+
+    def init_state(self, x: Any) -> Any:
+        """s = sign(x); for synchronous updates the pair (s, s), i.e. s(-1) = s(0)."""
+        s = binarize(x)
+        return (s, s) if self.synchronous else s
+
+    def visible(self, state: Any) -> Any:
+        return state[0] if self.synchronous else state
+
+    def energy(self, state: Any) -> Any:
+        """E(s) for asynchronous updates; L(t) = :meth:`pair_energy` for synchronous ones."""
+        return self.pair_energy(*state) if self.synchronous else self.landscape(state)
 
     def step(self, state: Any, rng: Any) -> Any:
-        """One asynchronous sweep or one synchronous update (``params.update``)."""
-        if self.params.update == "sync":
-            return flip_to(state @ self.weights, state)
+        """One asynchronous sweep, or one synchronous update of the pair:
+        (s(t), s(t-1)) -> (sign(W s(t)), s(t)) (``params.update``)."""
+        if self.synchronous:
+            s = state[0]
+            return flip_to(s @ self.weights, s), s
         s = self.xp.asarray(state, copy=True)
         for i in sweep_order(rng, s.shape[1]):
             i = int(i)

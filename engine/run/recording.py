@@ -23,20 +23,13 @@ from typing import Any
 
 import numpy as np
 
+from memscape.engine.energy_accounting import energy_rose
 from memscape.engine.landscape import Grid
 from memscape.engine.params import Params
 from memscape.engine.projection import Plane
 
 #: bytes a recording may hold (both tracks, maps included) before it thins itself
 DEFAULT_BUDGET = 512 * 2 ** 20
-RISE_RTOL = 1e-5  #: an energy "rose" when it grew by more than this, relative (float32-sized)
-
-
-def energy_rose(previous: np.ndarray, current: np.ndarray, rtol: float = RISE_RTOL) -> np.ndarray:
-    """(N,) bool: E_t > E_{t-1} + rtol (1 + |E_{t-1}|); NaN never counts. For an associative
-    memory below its stability bound this is False everywhere (science.md 1)."""
-    with np.errstate(invalid="ignore"):
-        return np.asarray(current > previous + rtol * (1.0 + np.abs(previous)))
 
 
 def finite_mean(energy: np.ndarray) -> float:
@@ -71,6 +64,8 @@ def _layout(n: int, d: int, dtype: np.dtype, images: bool) -> dict[str, tuple[tu
     fields = {"step": ((), np.int64), "sigma": ((), np.float64), "x": ((n, d), dtype), "uv": ((n, 2), np.float32),
               "energy": ((n,), dtype), "energy_fixed": ((n,), dtype), "landscape_move": ((n,), dtype),
               "sampler_move": ((n,), dtype), "mean": ((), np.float64), "rose": ((n,), np.bool_),
+              "rose_any": ((), np.bool_), "energy_nats": ((n,), dtype),
+              "landscape_mean": ((), np.float64), "sampler_mean": ((), np.float64), "nats_mean": ((), np.float64),
               "map": ((), np.int64)}
     if images:
         fields["nearest"] = ((n,), np.int32)
@@ -82,6 +77,7 @@ class Track:
     current buffers up to a length); maps are the landscape dicts the entries point at."""
 
     def __init__(self, particles: int, dim: int, dtype: np.dtype, images: bool, capacity: int = 64):
+        self.precision = np.dtype(dtype)  #: the simulation's float type, which sets the round-off of a rise
         self.layout = _layout(particles, dim, np.dtype(dtype), images)
         self.length = 0
         self.maps: list[dict[str, np.ndarray]] = []
@@ -200,20 +196,25 @@ class Recording:
                replace_last: bool = False) -> int:
         """Add one entry per track (``maps``: a new landscape for that track, or None to reuse
         its newest); with ``replace_last`` the newest entries are overwritten instead. The
-        "rose" masks are computed here, against the previous entry of the same segment.
-        Returns the new entry's index."""
+        "rose" masks are computed here (memscape.engine.energy_accounting.energy_rose, with the
+        entry's ``rise_scale``), against the previous entry of the same segment. Returns the
+        new entry's index."""
         with self._lock:
             index = len(self) - 1 if replace_last else len(self)
             first_of_segment = bool(self.segments) and self.segments[-1].start == index
             for k, (track, entry, landscape) in enumerate(zip(self.tracks, entries, maps)):
                 if landscape is not None:
                     track.add_map(landscape, replace_last)
-                entry = {**entry, "map": len(track.maps) - 1, "mean": finite_mean(entry["energy"])}
+                entry = {**entry, "map": len(track.maps) - 1, "mean": finite_mean(entry["energy"]),
+                         "landscape_mean": finite_mean(entry["landscape_move"]),
+                         "sampler_mean": finite_mean(entry["sampler_move"]),
+                         "nats_mean": finite_mean(entry["energy_nats"])}
                 if index == 0 or first_of_segment:
                     entry["rose"] = np.zeros(len(entry["energy"]), np.bool_)
-                else:
+                else:  # the run's fixed function, beyond the round-off of its precision and scale
                     previous = track.arrays(index)["energy_fixed"][index - 1]
-                    entry["rose"] = energy_rose(previous, entry["energy_fixed"])
+                    entry["rose"] = energy_rose(previous, entry["energy_fixed"], track.precision, entry["rise_scale"])
+                entry["rose_any"] = bool(entry["rose"].any())
                 if replace_last:
                     track.replace_last(entry)
                     self._ever[k] = track.arrays()["rose"].any(axis=0)

@@ -32,9 +32,10 @@ from memscape.engine.backend import Backend, get_backend
 from memscape.engine.kernels import sq_dists
 from memscape.engine.landscape import Grid
 from memscape.engine.params import Params
+from memscape.engine.retrieval import retrieval_note
 from memscape.engine.run.recording import DEFAULT_BUDGET, Recording, Segment, Snapshot
 from memscape.engine.run.view import StepView, step_view
-from memscape.engine.simulation import Simulation
+from memscape.engine.simulation import DivergenceError, Simulation
 
 GRID_RESOLUTION = 96  #: landscape grid points per side for 2D data
 PLANE_RESOLUTION = 48  #: ... for a plane through D > 2 data (every point is lifted to R^D)
@@ -98,6 +99,7 @@ class Run:
         self.clicks = 0  #: clusters dropped in this run so far
         self._undo: list[dict] = []  #: patterns tables before each memory edit
         self._redo: list[dict] = []
+        self._notes: dict[str, str | None] = {}  #: retrieval notes by parameters
         self._build(params, init)
 
     # -- building --------------------------------------------------------------------
@@ -111,9 +113,27 @@ class Run:
         self.recording = Recording((len(main.initial), len(partner.initial)), main.memories_host.shape[1],
                                    np.dtype(main.backend.precision), images, self.budget)
         self._meta = {"image_shape": main.patterns.image_shape, "device": main.backend.device,
-                      "device_note": main.backend.note, "label": self.label}
+                      "device_note": main.backend.note, "label": self.label, "retrieval_note": None}
+        self.retrieval_pending = True  #: the AM's retrieval note is still to be measured (measure_retrieval)
         self._begin_segment("start", grid=None)
         self._record(new_maps=True)
+
+    def measure_retrieval(self) -> str | None:
+        """The run's associative memory's :func:`memscape.engine.retrieval.retrieval_note`, into
+        :attr:`meta` (a few to a few hundred milliseconds: the window's worker calls this once a
+        new run's first step is on screen). Measured once per parameter set (a reset or a
+        dropped cluster does not measure it again); an AM that diverges from states near its
+        memories says so."""
+        params = (self.partner if self.main.is_diffusion else self.main).params
+        key = params.to_json()
+        if key not in self._notes:
+            try:
+                self._notes[key] = retrieval_note(params)
+            except DivergenceError as exc:
+                self._notes[key] = f"{params.model} diverges from states near its memories ({exc.message})"
+        self._meta["retrieval_note"] = self._notes[key]
+        self.retrieval_pending = False
+        return self._notes[key]
 
     def _begin_segment(self, reason: str, grid: Grid | None, at_last: bool = False) -> None:
         """A new segment from the next entry, or (``at_last``) from the newest one, which the
@@ -154,7 +174,8 @@ class Run:
     @property
     def meta(self) -> dict:
         """What every view of this run needs besides the recording: image_shape, device,
-        device_note, label."""
+        device_note, label, and the retrieval note of its associative memory (None when it
+        keeps every memory, or before :meth:`measure_retrieval`)."""
         return self._meta
 
     def view(self, index: int | None = None, snapshot: Snapshot | None = None) -> StepView:
@@ -192,12 +213,11 @@ class Run:
             frame = sim.frame()
             x = frame["x"]
             energy = frame["energy"]
-            nan = np.full_like(energy, np.nan)
             entry = {"step": frame["step"], "sigma": frame["sigma"], "x": x,
                      "uv": np.asarray(sim.plane.project(x), dtype=np.float32), "energy": energy,
-                     "energy_fixed": frame.get("energy_fixed", energy),
-                     "landscape_move": frame.get("landscape_move", nan),
-                     "sampler_move": frame.get("sampler_move", nan)}
+                     "energy_fixed": frame["energy_fixed"], "landscape_move": frame["landscape_move"],
+                     "sampler_move": frame["sampler_move"], "energy_nats": frame["energy_nats"],
+                     "rise_scale": sim.energy_scale}
             if sim.patterns.image_shape is not None:
                 entry["nearest"] = np.argmin(sq_dists(x, sim.memories_host), axis=1)
             entries.append(entry)

@@ -7,6 +7,7 @@ import dataclasses
 
 import numpy as np
 
+from memscape.engine.energy_accounting import step_share
 from memscape.engine.params import Params
 from memscape.engine.run.recording import Segment, Snapshot
 
@@ -21,26 +22,54 @@ class EnergyHistory:
     energy: np.ndarray  #: (T, N) every particle's energy (NaN where undefined)
     mean: np.ndarray  #: (T,) mean of the finite energies
     rose: np.ndarray  #: (T, N) bool: the fixed function rose into this entry (never across a segment start)
-    landscape_move: np.ndarray  #: (T, N) the landscape's share of each step's change
-    sampler_move: np.ndarray  #: (T, N) the sampler's share
+    rise_steps: np.ndarray  #: (T,) bool: some particle's fixed-function energy rose into this entry
+    landscape_move: np.ndarray  #: (T, N) E_sigma_{i+1}(x_i) - E_sigma_i(x_i): the landscape moved
+    sampler_move: np.ndarray  #: (T, N) E_sigma_{i+1}(x_{i+1}) - E_sigma_{i+1}(x_i): the sampler moved
+    landscape_mean: np.ndarray  #: (T,) their means over the particles
+    sampler_mean: np.ndarray
+    energy_nats: np.ndarray  #: (T, N) the energy as -log p where the model has that scale (else NaN)
+    nats_mean: np.ndarray  #: (T,) its mean
     segment_starts: np.ndarray  #: entry indices (within these T) where a segment began, the first excluded
     particles_rose: int  #: particles whose fixed-function energy rose at least once so far
 
+    def split(self) -> tuple[np.ndarray, np.ndarray]:
+        """(T,) each: the mean energy at its segment's first entry plus the running sum of the
+        mean landscape moves, and the same with the sampler moves. Their sum less that start
+        is the mean energy itself (up to particles whose energy is undefined): the picture of a
+        sampler that goes downhill on the landscape it is given while the landscape moves."""
+        starts = np.concatenate([[0], self.segment_starts]).astype(np.int64)
+        land, samp = np.zeros(len(self.steps)), np.zeros(len(self.steps))
+        bounds = np.append(starts, len(self.steps))
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            base = self.mean[a]
+            land[a:b] = base + np.concatenate([[0.0], np.nancumsum(self.landscape_mean[a + 1:b])])
+            samp[a:b] = base + np.concatenate([[0.0], np.nancumsum(self.sampler_mean[a + 1:b])])
+        return land, samp
+
     @property
-    def rise_steps(self) -> np.ndarray:
-        """(T,) bool: entries at which some particle's fixed-function energy rose."""
-        return self.rose.any(axis=1)
+    def has_nats(self) -> bool:
+        """Whether the energy has the -log p scale now (diffusion, the distance-form Modern Hopfield)."""
+        return bool(len(self.nats_mean)) and bool(np.isfinite(self.nats_mean[-1]))
+
+    @property
+    def compared(self) -> np.ndarray:
+        """(T,) bool: entries compared with their predecessor (not the first, nor a segment's first)."""
+        out = np.ones(len(self.steps), bool)
+        out[:1] = False
+        out[self.segment_starts] = False
+        return out
 
     @property
     def share_of_particles(self) -> float:
-        """Share of the particles whose fixed-function energy ever rose (0 for an AM)."""
+        """Share of the particles whose fixed-function energy ever rose (0 for an AM); the
+        whole history's, from the recording's running count (no rescan of T x N)."""
         return self.particles_rose / max(self.energy.shape[1], 1)
 
     @property
     def share_of_steps(self) -> float:
-        """Share of the compared steps (all but each segment's first entry) with a rise."""
-        compared = len(self.steps) - 1 - len(self.segment_starts)
-        return float(self.rise_steps.sum()) / compared if compared > 0 else 0.0
+        """Share of the compared steps with a rise (memscape.engine.energy_accounting.step_share)."""
+        share = step_share(self.rise_steps, self.compared)
+        return 0.0 if np.isnan(share) else share
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,6 +111,7 @@ class StepView:
     device: str  #: the backend in words, e.g. "NumPy (CPU)"
     device_note: str  #: why it was picked (auto's fallback), or ""
     label: str  #: what the run shows, e.g. the preset's name
+    retrieval_note: str | None  #: which memories the associative memory cannot keep, or None
     thinned: int  #: how often the recording halved itself to stay in its memory budget
 
     @property
@@ -111,7 +141,9 @@ def step_view(snapshot: Snapshot, index: int, meta: dict) -> StepView:
                                                ("partner", segment.partner, segment.sigmas[1]))):
         a, end = snapshot.tracks[k], index + 1
         history = EnergyHistory(a["step"][:end], a["energy"][:end], a["mean"][:end], a["rose"][:end],
-                                a["landscape_move"][:end], a["sampler_move"][:end], starts,
+                                a["rose_any"][:end], a["landscape_move"][:end], a["sampler_move"][:end],
+                                a["landscape_mean"][:end], a["sampler_mean"][:end], a["energy_nats"][:end],
+                                a["nats_mean"][:end], starts,
                                 int(snapshot.ever_rose[k][index]))
         sims.append(SimStep(role, params, sigmas, int(a["step"][index]), float(a["sigma"][index]),
                             a["x"][index], a["uv"][index], a["energy"][index],
@@ -119,4 +151,4 @@ def step_view(snapshot: Snapshot, index: int, meta: dict) -> StepView:
                             a["nearest"][index] if "nearest" in a else None,
                             a["uv"][max(0, end - MAX_TRAIL):end], history))
     return StepView(index, snapshot.length, sims[0], sims[1], segment, meta["image_shape"], meta["device"],
-                    meta["device_note"], meta["label"], snapshot.thinned)
+                    meta["device_note"], meta["label"], meta.get("retrieval_note"), snapshot.thinned)

@@ -5,11 +5,19 @@
 A run of the parameters (memscape.engine.run.Run, what the window runs) is stepped to its
 end and its recording rendered by the GUI's own views, hidden
 (:mod:`memscape.gui.export.frame_renderer`, the same code the Export video dialog runs), so
-the picture equals the app's for the same settings. 2D views render on the
-offscreen Qt platform; the 3D view needs OpenGL, so with no display an Xvfb server
-is started for the export when one is installed. A progress line goes to stderr.
+the picture equals the app's for the same settings. On Linux with no display, 2D views
+render on the offscreen Qt platform, and the 3D view, which needs OpenGL, on a private
+Xvfb server started for the export when one is installed (it dies with the export, even a
+killed one, and its errors are reported); elsewhere the native platform renders
+offscreen. A progress line goes to stderr.
+
+Before any work the target is checked (:func:`gui.export.video_writer.check_output`),
+and the video's frames and pixels and the run's memory and work are checked against
+:mod:`engine.limits`. SIGINT, SIGTERM and SIGHUP stop the export between two frames
+(:func:`engine.interrupts.deferred_signals`: raised inside Qt's painting they were
+swallowed or crashed the 3D view); the temporary file goes, an existing file stays.
 Exit codes: 0 written, 2 bad arguments or parameters, 1 the export failed (nothing
-is left behind and an existing file is kept).
+is left behind and an existing file is kept), 130 / 143 / 129 ended by a signal.
 
 Qt is imported only inside :func:`run`.
 """
@@ -17,12 +25,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
+import math
 import os
+import select
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from memscape.engine.cli.simulate import add_param_arguments
 from memscape.engine.presets import DEFAULT_PRESET
@@ -47,12 +61,19 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def _positive(text: str) -> float:
+    value = _finite(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a positive number")
+    return value
+
+
+def _finite(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        value = float("nan")
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a positive number")
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a finite number")
     return value
 
 
@@ -66,7 +87,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="frame size in pixels, or 720p/1080p/4K (default: 1280x720)")
     parser.add_argument("--fps", type=_positive, default=30.0, help="frames per second (default: 30)")
     parser.add_argument("--seconds", type=_positive, default=5.0, help="length of the video (default: 5)")
-    parser.add_argument("--orbit", type=float, default=0.0, metavar="DEG_PER_SECOND",
+    parser.add_argument("--orbit", type=_finite, default=0.0, metavar="DEG_PER_SECOND",
                         help="3D view: turn the camera by this many degrees per second")
     parser.add_argument("--title", default="", help="title drawn in the top left corner")
     parser.add_argument("--no-overlays", dest="overlays", action="store_false",
@@ -80,8 +101,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class ProgressLine:
     """A one-line terminal progress bar on stderr, redrawn with a carriage return."""
 
-    def __init__(self, stream=sys.stderr, width: int = 30):
-        self.stream, self.width, self._last = stream, width, None
+    def __init__(self, stream=None, width: int = 30):
+        self.stream, self.width, self._last = stream or sys.stderr, width, None
 
     def update(self, phase: str, done: int, total: int) -> None:
         filled = self.width * done // max(total, 1)
@@ -98,49 +119,135 @@ class ProgressLine:
             self._last = None
 
 
+#: prctl(2) option: the signal the kernel sends a child when its parent process dies
+PR_SET_PDEATHSIG = 1
+#: how long a private Xvfb may take to say which display it opened
+XVFB_START_SECONDS = 30.0
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that makes Linux send SIGTERM to the child when this process dies
+    (prctl PR_SET_PDEATHSIG), so a private Xvfb never outlives its export, even one ended
+    by SIGKILL; None where libc has no prctl."""
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM))
+        if os.getppid() != parent:  # the export died before prctl took effect
+            os._exit(1)
+
+    return preexec
+
+
 @contextlib.contextmanager
 def headless_display(view: str) -> Iterator[None]:
-    """Choose the Qt platform before the QApplication exists: an existing display or
-    QT_QPA_PLATFORM as set; else offscreen for 2D views, and for the 3D view (which needs
-    OpenGL, which the offscreen platform lacks) a private Xvfb server when one is installed."""
-    if os.environ.get("QT_QPA_PLATFORM") or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
-        yield
-        return
-    xvfb = shutil.which("Xvfb") if view == "3d" else None
-    if xvfb is None:
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # 3D then fails with a clear message
-        yield
-        return
-    read, write = os.pipe()
-    proc = subprocess.Popen([xvfb, "-displayfd", str(write), "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
-                            pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write)
+    """Choose the Qt platform before the QApplication exists: an existing display,
+    QT_QPA_PLATFORM as set, or the native platform off Linux; on Linux with no display
+    the offscreen platform for 2D views and for the 3D view (which needs OpenGL, which the
+    offscreen platform lacks) a private Xvfb server when one is installed. The Xvfb dies
+    with this process (:func:`_die_with_parent`); what it writes to stderr is reported when
+    it fails to start or exits early. The environment is restored on leaving."""
+    saved = {k: os.environ.get(k) for k in ("QT_QPA_PLATFORM", "DISPLAY")}
+    chosen = any(os.environ.get(k) for k in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"))
     try:
-        with os.fdopen(read) as fh:
-            number = fh.readline().strip()
-        if not number:
-            raise RuntimeError("Xvfb did not start, so there is no OpenGL context for the 3D view")
-        os.environ["DISPLAY"] = f":{number}"
-        os.environ["QT_QPA_PLATFORM"] = "xcb"
-        yield
+        if chosen or not sys.platform.startswith("linux"):
+            yield
+        elif view != "3d" or shutil.which("Xvfb") is None:
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"  # 3D then fails with a clear message
+            yield
+        else:
+            with _private_xvfb(shutil.which("Xvfb")) as display:
+                os.environ["DISPLAY"] = display
+                os.environ["QT_QPA_PLATFORM"] = "xcb"
+                yield
     finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextlib.contextmanager
+def _private_xvfb(xvfb: str) -> Iterator[str]:
+    """Start Xvfb on a free display (-displayfd) and yield its name, ':N'; stop it on leaving."""
+    log = tempfile.TemporaryFile()
+    read, write = os.pipe()
+    proc = None
+    try:
+        proc = subprocess.Popen([xvfb, "-displayfd", str(write), "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
+                                pass_fds=(write,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=log, preexec_fn=_die_with_parent())
+        os.close(write)
+        write = -1
+        number = _read_line(read, XVFB_START_SECONDS)
+        if not number.isdigit():
+            raise RuntimeError("Xvfb did not start, so there is no OpenGL context for the 3D view"
+                               + _last_words(proc, log))
+        yield f":{number}"
+        if proc.poll() is not None:
+            print(f"memscape export: warning: Xvfb ended during the export{_last_words(proc, log)}", file=sys.stderr)
+    finally:
+        for fd in (read, write):
+            if fd >= 0:
+                os.close(fd)
+        if proc is not None:
+            _stop(proc)
+        log.close()
+
+
+def _read_line(fd: int, timeout: float) -> str:
+    """The first line written to the pipe ``fd`` (stripped), or what came before it closed
+    or ``timeout`` seconds passed."""
+    data, end = b"", time.monotonic() + timeout
+    while b"\n" not in data:
+        ready, _, _ = select.select([fd], [], [], max(end - time.monotonic(), 0))
+        chunk = os.read(fd, 64) if ready else b""
+        if not chunk:
+            break
+        data += chunk
+    return data.split(b"\n", 1)[0].decode("ascii", "replace").strip()
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _last_words(proc: subprocess.Popen, log) -> str:
+    """': ' and the last line Xvfb wrote to stderr (with its exit code when it has ended)."""
+    if proc.poll() is None:
+        _stop(proc)
+    log.seek(0)
+    lines = [line.strip() for line in log.read().decode("utf-8", "replace").splitlines() if line.strip()]
+    code = f" (exit code {proc.returncode})" if proc.returncode is not None else ""
+    return f"{code}: Xvfb says {lines[-1]!r}" if lines else code
 
 
 def run(args: argparse.Namespace) -> int:
+    from memscape.engine.backend import BackendError
     from memscape.engine.cli.simulate import build_params
     from memscape.engine.params import ParamError
     from memscape.gui.export.video_writer import ExportError, check_output, encoded_size, format_for_path
 
     try:
-        params = build_params(args)
         fmt = format_for_path(args.out)
         check_output(args.out, fmt, args.force)  # before any work: a refused target costs nothing
+        params = build_params(args, note=lambda line: print(f"memscape export: note: {line}", file=sys.stderr))
         settings = RenderSettings(view=args.view, size=encoded_size(fmt, args.size), fps=args.fps,
                                   seconds=args.seconds, title=args.title,
                                   overlays=OVERLAYS if args.overlays else (), orbit=args.orbit)
-    except (ParamError, ExportError, ValueError, OSError) as exc:
+        _check_run(params, settings)
+    except (ParamError, ExportError, BackendError, ValueError, OSError) as exc:
         return _fail(str(exc), EXIT_USAGE)
     try:
         with headless_display(args.view):
@@ -153,37 +260,59 @@ def run(args: argparse.Namespace) -> int:
     return code
 
 
+def _check_run(params, settings: RenderSettings) -> None:
+    """Refuse a video beyond the frame and pixel limits (:func:`engine.limits.check_video`) and
+    an export whose run and maps cannot fit in memory or would take absurdly long
+    (:func:`engine.limits.export_estimate`; the maps as the app draws them, at most
+    GRID_RESOLUTION^2 points)."""
+    from memscape.engine import limits
+    from memscape.engine.backend import get_backend
+    from memscape.engine.run.recording import DEFAULT_BUDGET
+    from memscape.engine.run.run import GRID_RESOLUTION, partner_params
+
+    limits.check_video(settings.frame_count, settings.size)
+    estimate = limits.export_estimate(params, partner_params(params), settings.size, GRID_RESOLUTION ** 2,
+                                      DEFAULT_BUDGET)
+    limits.check_estimate(estimate, "this export", get_backend(params.backend, params.precision).name)
+
+
 def _export(out: str, params, fmt: str, settings: RenderSettings, force: bool = False, label: str = "") -> int:
     """Make the QApplication as the app does (GL format first, the normal theme) and run the
-    export job with a progress line."""
+    export job with a progress line; a signal stops it between two frames (module docstring)."""
     from PyQt6 import QtCore, QtWidgets
 
     from memscape.engine.backend import BackendError
+    from memscape.engine.interrupts import deferred_signals
     from memscape.engine.simulation import DivergenceError
     from memscape.gui.export.frame_renderer import check_view_possible, export_params_job
     from memscape.gui.export.video_writer import ExportError
     from memscape.gui.theme import apply_theme
 
-    QtCore.qInstallMessageHandler(_qt_message)
-    app = QtWidgets.QApplication.instance()
-    if app is None:
-        from memscape.gui.gl.surface_format import configure_default_format
-
-        configure_default_format()  # as gui/app.py: the GL format must precede the QApplication
-        app = QtWidgets.QApplication(["memscape-export"])
-    apply_theme(app, presenter=False)
     bar = ProgressLine()
-    try:
-        check_view_possible(settings.view)
-        for progress in export_params_job(params, settings, out, fmt, force=force, label=label):
-            bar.update(*progress)
-    except DivergenceError as exc:
-        return _fail(f"the simulation diverged at {exc}", EXIT_FAILED, bar)
-    except (ExportError, BackendError, RuntimeError) as exc:
-        return _fail(str(exc), EXIT_FAILED, bar)
-    except KeyboardInterrupt:
-        return _fail("interrupted; nothing was written", EXIT_FAILED, bar)
-    bar.finish()
+    with deferred_signals() as guard:
+        QtCore.qInstallMessageHandler(_qt_message)
+        app = QtWidgets.QApplication.instance()
+        if app is None:
+            from memscape.gui.gl.surface_format import configure_default_format
+
+            configure_default_format()  # as gui/app.py: the GL format must precede the QApplication
+            app = QtWidgets.QApplication(["memscape-export"])
+        apply_theme(app, presenter=False)
+        try:
+            check_view_possible(settings.view)
+            job = export_params_job(params, settings, out, fmt, force=force, label=label)
+            with contextlib.closing(job):
+                for progress in job:  # closing: an interrupt removes the temporary file at once
+                    guard.check()
+                    bar.update(*progress)
+        except DivergenceError as exc:
+            return _fail(f"the simulation diverged at {exc}", EXIT_FAILED, bar)
+        except (ExportError, BackendError, RuntimeError) as exc:
+            return _fail(str(exc), EXIT_FAILED, bar)
+        except MemoryError:
+            return _fail("this export ran out of memory; use fewer steps, particles or frames", EXIT_FAILED, bar)
+        finally:
+            bar.finish()
     return 0
 
 

@@ -7,6 +7,7 @@ end state, and the run is simulated once and kept whole.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -37,8 +38,10 @@ class RenderSettings:
     def __post_init__(self) -> None:
         if self.view not in VIEWS:
             raise ValueError(f"view: {self.view!r} is not one of {', '.join(VIEWS)}")
-        if not (self.fps > 0 and self.seconds > 0):
-            raise ValueError("fps and seconds must be positive")
+        if not (0 < self.fps < math.inf and 0 < self.seconds < math.inf):
+            raise ValueError("fps and seconds must be positive finite numbers")
+        if not math.isfinite(self.orbit) or (self.camera is not None and not all(map(math.isfinite, self.camera))):
+            raise ValueError("orbit and the camera must be finite numbers of degrees")
         unknown = set(self.overlays) - set(OVERLAYS)
         if unknown:
             raise ValueError(f"overlays: unknown {sorted(unknown)}; expected some of {', '.join(OVERLAYS)}")

@@ -1,6 +1,6 @@
 """The exact diffusion model of the memories (science.md 4): score = grad log p_sigma,
-D = one Euler step of size sigma^2 on E_sigma, E_sigma = -log p_sigma up to its constant,
-and the closed-form Gaussian denoiser."""
+D = one Euler step of size sigma^2 on E_sigma, E_sigma = -log p_sigma exactly (normalised,
+natural log), and the closed-form Gaussian model."""
 import math
 
 import numpy as np
@@ -38,12 +38,23 @@ def log_p(x_host, memories, sigma):
 
 
 @pytest.mark.parametrize("sigma", [0.4, 1.0, 3.0])
-def test_energy_is_minus_log_p_sigma_without_its_constant(backend, data, sigma):
+def test_energy_is_minus_log_p_sigma_normalised(backend, data, sigma):
     memories, x = data
     e = backend.to_host(empirical.energy(backend.asarray(x), sigma, backend.asarray(memories)))
-    m, d = memories.shape
-    constant = math.log(m) + 0.5 * d * math.log(2 * math.pi * sigma ** 2)
-    np.testing.assert_allclose(e, -log_p(x, memories, sigma) - constant, rtol=1e-10)
+    np.testing.assert_allclose(e, -log_p(x, memories, sigma), rtol=1e-10)
+    m, d = memories.shape  # the constant that an unnormalised energy drops, named once
+    assert empirical.log_normaliser(m, d, sigma) == pytest.approx(math.log(m) + 0.5 * d * math.log(2 * math.pi * sigma ** 2))
+
+
+@pytest.mark.parametrize("sigma", [0.0, 0.3, 2.0])
+def test_gaussian_energy_is_minus_log_of_the_noised_gaussian(backend, sigma):
+    mu, s2 = np.array([1.0, -0.5, 2.0]), 0.25
+    x = np.random.default_rng(4).normal(size=(6, 3))
+    e = backend.to_host(empirical.gaussian_energy(backend.asarray(x), sigma, backend.asarray(mu), s2))
+    np.testing.assert_allclose(e, -multivariate_normal(mu, (s2 + sigma ** 2) * np.eye(3)).logpdf(x), rtol=1e-12)
+    g = fd_grad(lambda y: empirical.gaussian_energy(y, sigma, backend.asarray(mu), s2), x, backend)
+    np.testing.assert_allclose(backend.to_host(empirical.gaussian_energy_grad(backend.asarray(x), sigma,
+                                                                             backend.asarray(mu), s2)), g, atol=1e-7)
 
 
 @pytest.mark.parametrize("sigma", [0.4, 1.0, 3.0])

@@ -55,17 +55,44 @@ def test_async_energy_never_rises(backend):
     np.testing.assert_array_equal(to_host(model.step(final, backend.rng(1))), to_host(final))
 
 
-def test_sync_pair_energy_never_rises(backend):
-    """Synchronous updates: L(t) = -s(t)^T W s(t-1) is the Lyapunov function (Bruck 1990)."""
-    model = ClassicalHopfield(backend.asarray(binary_patterns(12, 40)), Params(model="hopfield", update="sync"))
-    prev = model.init_state(backend.asarray(np.random.default_rng(6).normal(size=(60, 40))))
+def test_sync_shows_the_two_state_lyapunov_function_which_never_rises(backend):
+    """Synchronous updates: the state is (s(t), s(t-1)) and its energy L(t) = -1/2 s(t)^T W s(t-1)
+    (Bruck 1990), which never rises; it starts at E(s(0)) and equals E(s) at a fixed point."""
+    memories = binary_patterns(12, 40)
+    model = ClassicalHopfield(backend.asarray(memories), Params(model="hopfield", update="sync"))
+    x = backend.asarray(np.random.default_rng(6).normal(size=(60, 40)))
+    state = model.init_state(x)
+    async_model = ClassicalHopfield(backend.asarray(memories), Params(model="hopfield", update="async"))
+    np.testing.assert_allclose(to_host(model.energy(state)), to_host(async_model.energy(async_model.init_state(x))))
     rng = backend.rng(0)
-    now = model.step(prev, rng)
-    pair = [to_host(model.pair_energy(now, prev))]
+    trace = [to_host(model.energy(state))]
     for _ in range(8):
-        prev, now = now, model.step(now, rng)
-        pair.append(to_host(model.pair_energy(now, prev)))
-    assert_non_increasing(np.stack(pair))
+        new = model.step(state, rng)
+        np.testing.assert_array_equal(to_host(new[1]), to_host(state[0]))  # the pair moves on by one
+        np.testing.assert_allclose(to_host(model.energy(new)), to_host(model.pair_energy(new[0], state[0])))
+        state = new
+        trace.append(to_host(model.energy(state)))
+    assert_non_increasing(np.stack(trace))
+
+
+def test_sync_updates_can_cycle_between_two_states(backend):
+    """One memory (1, -1): W = [[0, -1/2], [-1/2, 0]]; from (1, 1) synchronous updates swap
+    (1, 1) and (-1, -1) for ever (no fixed point), and L stays constant, as Bruck's function may;
+    asynchronous updates reach a fixed point (the memory or its mirror) in one sweep."""
+    memories = backend.asarray(np.array([[1.0, -1.0]]))
+    x = backend.asarray(np.array([[1.0, 1.0]]))
+    sync = ClassicalHopfield(memories, Params(model="hopfield", update="sync"))
+    state, rng, seen, energies = sync.init_state(x), backend.rng(0), [], []
+    for _ in range(4):
+        state = sync.step(state, rng)
+        seen.append(to_host(sync.visible(state))[0].tolist())
+        energies.append(float(to_host(sync.energy(state))[0]))
+    assert seen == [[-1.0, -1.0], [1.0, 1.0], [-1.0, -1.0], [1.0, 1.0]]
+    assert energies == [energies[0]] * 4
+    asyn = ClassicalHopfield(memories, Params(model="hopfield", update="async"))
+    s = asyn.step(asyn.init_state(x), backend.rng(0))
+    assert to_host(s)[0].tolist() in ([1.0, -1.0], [-1.0, 1.0])
+    np.testing.assert_array_equal(to_host(asyn.step(s, backend.rng(1))), to_host(s))
 
 
 def test_landscape_grad_is_finite_difference(backend):

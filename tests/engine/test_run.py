@@ -13,7 +13,8 @@ from memscape.engine.backend import get_backend
 from memscape.engine.params import Params
 from memscape.engine.presets import load_preset
 from memscape.engine.run import Run, partner_params, trajectory_arrays
-from memscape.engine.run.recording import Recording, energy_rose, finite_mean
+from memscape.engine.energy_accounting import energy_rose
+from memscape.engine.run.recording import Recording, finite_mean
 from memscape.engine.simulation import Simulation
 
 
@@ -214,10 +215,7 @@ def test_views_of_entries_are_what_was_recorded_and_stay_valid_as_the_run_grows(
         run.view(run.view().length)
 
 
-def test_energy_rose_counts_only_increases_beyond_round_off():
-    prev = np.array([3.0, 1.0, 1.0, np.nan])
-    cur = np.array([2.0, 1.5, 1.0 + 1e-9, 0.0])
-    np.testing.assert_array_equal(energy_rose(prev, cur), [False, True, False, False])
+def test_the_mean_ignores_undefined_energies():
     assert np.isnan(finite_mean(np.array([np.nan]))) and finite_mean(np.array([1.0, np.nan, 3.0])) == 2.0
 
 
@@ -233,11 +231,23 @@ def test_the_recording_holds_every_entry_as_appended(t, n, seed):
                               None, (None, None), "start"))
     for k in range(t):
         entry = {"step": k, "sigma": np.nan, "x": np.full((n, 2), k), "uv": np.zeros((n, 2)), "energy": energies[k],
-                 "energy_fixed": energies[k], "landscape_move": np.zeros(n), "sampler_move": np.zeros(n)}
+                 "energy_fixed": energies[k], "landscape_move": np.zeros(n), "sampler_move": np.zeros(n),
+                 "energy_nats": np.full(n, np.nan), "rise_scale": 0.0}
         rec.append((entry, entry), ({"energy": np.zeros(1)}, None) if k == 0 else (None, None))
     snap = rec.snapshot()
     np.testing.assert_array_equal(snap.tracks[0]["energy"], energies)
     rose = np.zeros((t, n), bool)
-    rose[1:] = energies[1:] > energies[:-1] + 1e-5 * (1 + np.abs(energies[:-1]))
+    rose[1:] = energy_rose(energies[:-1], energies[1:], "float64")
     np.testing.assert_array_equal(snap.tracks[0]["rose"], rose)
     np.testing.assert_array_equal(snap.ever_rose[0], np.logical_or.accumulate(rose, axis=0).sum(axis=1))
+
+
+def test_the_retrieval_note_is_measured_once_per_parameter_set():
+    run = Run(load_preset("grid").replace(model="modern", modern_form="dot", particles=20, backend="numpy"))
+    assert run.retrieval_pending and run.meta["retrieval_note"] is None
+    note = run.measure_retrieval()
+    assert "of 16 memories" in note and run.view().retrieval_note == note and not run.retrieval_pending
+    run.restart()
+    assert run.retrieval_pending and run.measure_retrieval() == note  # from the cache
+    run.set_params(run.params.replace(modern_form="distance", beta=50.0))
+    assert run.measure_retrieval() is None

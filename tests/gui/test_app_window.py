@@ -96,8 +96,14 @@ def test_side_by_side_starts_both_models_from_the_same_particles(make_window, qt
     assert third.main.step == third.partner.step == 3
 
 
-def test_a_diverging_setting_is_stopped_reported_and_reset(make_window, qtbot):
-    window = make_window(model="modern", dt=50.0, steps=200)
+def test_a_diverging_setting_is_stopped_reported_and_reset(make_window, qtbot, monkeypatch):
+    # Params and build_model refuse what is known to diverge (dt above a stability bound, energies
+    # unbounded below); with that refusal bypassed, TinyBrain with identity layers on the two
+    # wells (E = 1/2|v|^2 - 1/2|W v|^2, ||W|| = sqrt 2) diverges after about 70 steps
+    from memscape.engine import models
+
+    monkeypatch.setattr(models, "unbounded_reason", lambda model, name: None)
+    window = make_window(model="tinybrain", lagrangian_m="identity", dt=2.0, steps=200)
     with qtbot.waitSignal(window.worker.failed, timeout=20000) as blocker:
         window.controls.buttons["play"].click()
     assert "diverged" in blocker.args[0]
@@ -128,7 +134,7 @@ def test_an_associative_memory_shows_no_lyapunov_violation(make_window, qtbot, w
     for _ in range(10):
         window.controls.buttons["step"].click()
     wait_frames(window, 11)
-    assert window.energy.text == "never rose" and window.side.am_energy.text == "never rose"
+    assert window.energy.text == "E never rose" and window.side.am_energy.text == "E never rose"
     assert window.shown.main.history.share_of_particles == 0.0
 
 
@@ -342,3 +348,35 @@ def test_two_quick_shift_clicks_add_two_memories(make_window, qtbot):
     window.view2d.memory_added.emit(0.0, 1.0)
     window.view2d.memory_added.emit(0.0, -1.0)  # before the worker has answered the first
     qtbot.waitUntil(lambda: window.shown.segment.memories.shape[0] == 4)
+
+
+def test_the_default_runs_trace_shows_the_normalised_energy_its_split_and_the_fixed_function(make_window, qtbot,
+                                                                                              wait_frames):
+    """Issue 10's picture: diffusion's -log p_sigma falls as the sampler goes downhill, the landscape
+    moves under it, and the fixed function -log p(sigma_ref) rises for real for a share of particles."""
+    from memscape.engine.energy_accounting import tally_rises
+    from memscape.engine.simulation import run
+
+    window = make_window()
+    window.worker.send("speed", 1000.0)
+    window.controls.buttons["play"].click()
+    wait_frames(window, 41)
+    history = window.shown.main.history
+    land, samp = window.energy.landscape.getData()[1], window.energy.sampler.getData()[1]
+    mean = history.mean
+    np.testing.assert_allclose((land + samp - mean[0])[:-1], mean[:-1], atol=1e-9)  # the split adds up
+    assert samp[-2] < samp[0] and land[-2] > land[0]  # downhill on a landscape that rises under it
+    arrays = run(window.params, window.worker.run_.backend)
+    scale = window.worker.run_.main.energy_scale
+    rises = tally_rises(arrays["energy_fixed"], "float32", scale)
+    assert window.energy.text == (f"\u2212log p(\u03c3_ref) rose: {100 * rises.particle_share:.2g}% of particles, "
+                                  f"{100 * rises.step_share:.2g}% of steps")
+    assert 0 < rises.particle_share < 0.5
+
+
+def test_a_model_that_cannot_keep_every_memory_says_so(make_window, qtbot):
+    """The dot-form Modern Hopfield network on the grid keeps only the long memories: the window
+    says how many it keeps (measured once the run's first step is on screen)."""
+    window = make_window("grid", model="modern", modern_form="dot")
+    qtbot.waitUntil(lambda: "keeps" in window.alert_label.text(), timeout=20_000)
+    assert "of 16 memories" in window.alert_label.text() and not window.alert_label.isHidden()

@@ -17,7 +17,8 @@ def history(energies: np.ndarray, starts=()) -> EnergyHistory:
         rose[s] = False
     mean = np.nanmean(energies, axis=1)
     nan = np.full((t, n), np.nan)
-    return EnergyHistory(np.arange(t), energies, mean, rose, nan, nan, np.array(starts, np.int64),
+    return EnergyHistory(np.arange(t), energies, mean, rose, rose.any(axis=1), nan, nan, np.full(t, np.nan),
+                         np.full(t, np.nan), nan, np.full(t, np.nan), np.array(starts, np.int64),
                          int(rose.any(axis=0).sum()))
 
 
@@ -40,7 +41,7 @@ def test_the_trace_draws_a_bounded_set_of_lines_every_rise_and_every_segment(qtb
     h = history(energies, starts=(200,))
     plot.set_history(h)
     np.testing.assert_array_equal(plot.marks.getData()[0], [100.0])
-    assert plot.text == "rose: 1.4% of particles, at 0.336% of steps"  # 7/500; 1 of 298 compared steps
+    assert plot.text == "rose: 1.4% of particles, 0.34% of steps"  # 7/500; 1 of 298 compared steps
     x, y = plot.lines.getData()
     assert 0 < len(x) // 2 <= MAX_LINE_SEGMENTS
     assert np.isin(y, energies[:, :MAX_LINES]).all() and not np.isin(y, energies[:, MAX_LINES:]).any()

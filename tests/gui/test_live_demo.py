@@ -280,7 +280,7 @@ def test_a_memory_added_after_the_end_takes_effect_at_once(make_window, qtbot):
 
 
 def test_hovering_highlights_the_whole_trace_and_trail_and_clears_on_leave(make_window, qtbot):
-    window = make_window(particles=300, steps=40)
+    window = make_window(particles=1000, steps=40)
     on_screen(window, qtbot, 2)
     play_to_end(window, qtbot)
     shown = window.shown

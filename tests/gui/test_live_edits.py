@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 from PyQt6 import QtCore
 
+from memscape.gui.draw_step import trace_label
+
 pytestmark = pytest.mark.qt_log_level_fail("WARNING")
 
 
@@ -22,7 +24,7 @@ def on_screen(window, qtbot, layout: int = 1):
 
 def play_to_end(window, qtbot, timeout=30_000):
     window.worker.send("speed", 1000.0)
-    qtbot.keyClick(window, QtCore.Qt.Key.Key_Space)
+    window.menu_actions["play"].trigger()
     qtbot.waitUntil(lambda: window.shown.done and not window.playing, timeout=timeout)
 
 
@@ -54,11 +56,14 @@ def test_each_trace_stays_under_its_own_panel_when_the_model_changes(make_window
     for model in ("hopfield", "modern"):
         window.controls.combos["model"].setCurrentText(model)
         qtbot.waitUntil(lambda: window.shown.main.model == model)
-        assert window.side.am_energy._axis_label == "energy E(x)"
-        assert window.side.dm_energy._axis_label == "-log p_sigma(x)"
-        np.testing.assert_array_equal(window.side.am_energy._energy, window.shown.am.history.energy)
-        np.testing.assert_array_equal(window.side.dm_energy._energy, window.shown.dm.history.energy)
-        assert window.side.am_energy.text == "never rose"
+        am, dm = window.shown.am, window.shown.dm
+        nats = am.history.has_nats  # the distance-form modern network shares diffusion's -log p scale
+        assert nats == (model == "modern")
+        assert window.side.am_energy._axis_label == trace_label(am, nats)
+        assert window.side.dm_energy._axis_label == trace_label(dm) == "\u2212log p\u03c3(x)"
+        np.testing.assert_array_equal(window.side.am_energy._energy, am.history.energy_nats if nats else am.history.energy)
+        np.testing.assert_array_equal(window.side.dm_energy._energy, dm.history.energy)
+        assert window.side.am_energy.text == "E never rose"
         assert "associative memory" in window.side.am.getPlotItem().titleLabel.text.lower()
 
 
@@ -66,16 +71,16 @@ def test_a_parameter_changed_while_playing_starts_a_segment_and_no_rise_is_count
     window = make_window(model="modern", steps=1000, dt=0.05)
     on_screen(window, qtbot, 1)
     window.worker.send("speed", 40.0)
-    qtbot.keyClick(window, QtCore.Qt.Key.Key_Space)
+    window.menu_actions["play"].trigger()
     for beta in (100.0, 0.01, 4.0):
         qtbot.wait(250)
         window.controls.sliders["beta"].slider.setValue(math.log10(beta))
     qtbot.wait(250)
-    qtbot.keyClick(window, QtCore.Qt.Key.Key_Space)
+    window.menu_actions["play"].trigger()
     qtbot.waitUntil(lambda: not window.playing)
     shown = window.shown
     assert len(shown.main.history.segment_starts) >= 3
-    assert window.energy.text == "never rose" and window.side.am_energy.text == "never rose"
+    assert window.energy.text == "E never rose" and window.side.am_energy.text == "E never rose"
     xs, _ = window.energy.segments.getData()
     np.testing.assert_array_equal(np.unique(xs), shown.main.history.steps[shown.main.history.segment_starts])
 
@@ -102,9 +107,9 @@ def test_play_after_scrubbing_back_continues_from_the_step_on_screen(make_window
     window.controls.scrubber.setValue(10)  # as a drag does
     assert window.shown.main.step == 10
     window.worker.send("speed", 2.0)
-    qtbot.keyClick(window, QtCore.Qt.Key.Key_Space)
+    window.menu_actions["play"].trigger()
     qtbot.waitUntil(lambda: window.shown.main.step > 10 and window.live, timeout=20_000)
-    qtbot.keyClick(window, QtCore.Qt.Key.Key_Space)
+    window.menu_actions["play"].trigger()
     first = window.update_.view(0)
     assert window.shown.length > 11 and window.update_.view(10).main.step == 10
     np.testing.assert_array_equal(window.update_.view(10).main.x, recorded)  # the past is kept
@@ -145,7 +150,7 @@ def test_the_frame_rate_reading_is_empty_when_nothing_is_drawn(make_window, qtbo
     window = make_window()
     on_screen(window, qtbot, 2)
     window.worker.send("speed", 60.0)
-    qtbot.keyClick(window, QtCore.Qt.Key.Key_Space)
+    window.menu_actions["play"].trigger()
     qtbot.waitUntil(lambda: window.fps_label.text().endswith("fps"), timeout=10_000)
     qtbot.waitUntil(lambda: not window.playing, timeout=20_000)
     qtbot.waitUntil(lambda: window.fps_label.text() == "", timeout=5_000)
