@@ -141,7 +141,11 @@ class MainWindow(QtWidgets.QMainWindow):
             self._on_failed("; ".join(self.settings.problems))
 
         self.worker = SimulationWorker(params, backend, label=Path(preset).stem)
-        self.worker.frame_ready.connect(self._on_frame_ready)
+        # a new frame is taken in the timer phase of the event loop, not while posted events are
+        # delivered: a stream of frames then never starves painting, input and the loop's return
+        self._frame_timer = QtCore.QTimer(self, singleShot=True, interval=0)
+        self._frame_timer.timeout.connect(self._on_frame_ready)
+        self.worker.frame_ready.connect(self._frame_timer.start)
         self.worker.failed.connect(self._on_failed)
         self.worker.said.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.worker.playing_changed.connect(self._on_playing_changed)
