@@ -556,6 +556,8 @@ class MainWindow(QtWidgets.QMainWindow):
         sigma = step.main.sigma
         sig = "" if sigma != sigma else f"   sigma {sigma:.4g}"
         self.step_label.setText(f"step {step.main.step}{sig}")
+        if not self.playing:  # Play, or Replay on the last step of a finished run
+            self.controls.set_playing(False, finished=step.done)
         self._draw_times.append(time.monotonic())
 
     def _show_fps(self) -> None:
