@@ -166,6 +166,7 @@ def style_plot(plot: pg.PlotItem, presenter: bool) -> None:
     for item in [*vb.childItems(), *vb.allChildren()]:  # readouts placed in the view's pixels, or on the data
         if isinstance(item, pg.TextItem):
             item.setFont(readout)
+            item.setProperty(THEME_POINTS, size.readout)
 
 
 AXIS_LABEL_MIN_SHARE = 0.6  #: an axis label shrinks to this share of the theme's size to fit its axis
@@ -217,13 +218,26 @@ def axis_label_fitter(plot: pg.PlotItem) -> AxisLabelFitter:
 
 
 CORNER_MARGIN_PX = 6  #: a readout's distance from its plot's edges
+READOUT_MAX_SHARE = 0.45  #: a readout covers at most this share of its plot's height ...
+READOUT_MIN_SHARE = 0.6  #: ... shrinking to this share of the theme's size to do so
+THEME_POINTS = "themePoints"  #: the property in which style_plot leaves a readout's size in the theme
 
 
 def place_in_corner(item: pg.TextItem, rect: QtCore.QRectF) -> None:
     """Put a readout (anchored at its top right) in the top right corner of ``rect`` (its
-    ViewBox's, in pixels), wrapped to the width when it is wider: never cut at the left."""
-    item.setTextWidth(-1)
+    ViewBox's, in pixels), wrapped to the width when it is wider, and at the largest size
+    down to READOUT_MIN_SHARE of the theme's at which it covers no more than
+    READOUT_MAX_SHARE of the height (a short trace in the presenter theme): never cut."""
+    base = item.property(THEME_POINTS) or item.textItem.font().pointSizeF()
     room = rect.width() - 2 * CORNER_MARGIN_PX
-    if item.textItem.boundingRect().width() > room > 0:
-        item.setTextWidth(room)
+    for pt in np.linspace(base, base * READOUT_MIN_SHARE, 5):
+        if item.textItem.font().pointSizeF() != pt:
+            font = QtGui.QFont(item.textItem.font())
+            font.setPointSizeF(pt)
+            item.setFont(font)
+        item.setTextWidth(-1)
+        if item.textItem.boundingRect().width() > room > 0:
+            item.setTextWidth(room)
+        if item.textItem.boundingRect().height() <= READOUT_MAX_SHARE * rect.height():
+            break
     item.setPos(rect.right() - CORNER_MARGIN_PX, rect.top() + CORNER_MARGIN_PX)
