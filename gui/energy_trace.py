@@ -18,7 +18,7 @@ from PyQt6 import QtCore
 from memscape.engine.run import EnergyHistory
 from memscape.gui.segment_lines import segment_lines
 from memscape.gui.theme import (HIGHLIGHT_COLOR, LANDSCAPE_MOVE_COLOR, SAMPLER_MOVE_COLOR, SEGMENT_COLOR,
-                                 VIOLATION_COLOR)
+                                 VIOLATION_COLOR, place_in_corner)
 from memscape.gui.trail_thinning import shown_steps
 
 MAX_LINES = 64  #: particles drawn as individual lines (the mean uses all)
@@ -99,11 +99,11 @@ class EnergyTracePlot(pg.PlotWidget):
         self._steps = np.zeros(0)
         self._energy = np.zeros((0, 0))
         self._highlight = -1
+        self._drawn: tuple = (None, np.zeros(0), np.zeros(0))  #: span and the energies drawn, for the range
         self.text = ""  #: what the readout says now
 
     def _place_label(self) -> None:
-        r = self.getPlotItem().vb.rect()
-        self.label.setPos(r.right() - 6, r.top() + 4)
+        place_in_corner(self.label, self.getPlotItem().vb.rect())  # wrapped in a narrow panel
 
     def set_history(self, history: EnergyHistory, label: str = "energy", span: int | None = None,
                     nats: bool = False, split: bool = False, subject: str = "") -> None:
@@ -125,7 +125,8 @@ class EnergyTracePlot(pg.PlotWidget):
         land, samp = history.split() if split else (np.zeros(0), np.zeros(0))
         self.landscape.setData(self._steps[:len(land)], land)
         self.sampler.setData(self._steps[:len(samp)], samp)
-        self._fit(span, lines_y, mean, land, samp)
+        self._drawn = (span, lines_y, mean, land, samp)
+        self._fit(span, lines_y, mean, land, samp, self._highlighted())
         where = history.rise_steps
         self.marks.setData(self._steps[where], mean[where])
         at = self._steps[history.segment_starts].astype(np.float64)
@@ -150,12 +151,25 @@ class EnergyTracePlot(pg.PlotWidget):
             self.getPlotItem().vb.setRange(xRange=new[0], yRange=new[1], padding=0.0)
 
     def set_highlight(self, index: int) -> None:
+        """Draw particle ``index``'s whole trace in white (-1: none); the range grows to hold
+        it while it is highlighted (a particle past the first MAX_LINES may reach beyond the
+        lines drawn) and returns when the highlight clears."""
+        if index == self._highlight:
+            return
         self._highlight = index
+        self._fit(*self._drawn, self._highlighted())
+        (y0, y1) = self._range[1]
+        at, _ = self.segments.getData()
+        if at is not None and len(at):
+            self.segments.setData(at, np.tile([y0, y1], len(at) // 2))
         self._draw_highlight()
 
-    def _draw_highlight(self) -> None:
+    def _highlighted(self) -> np.ndarray:
         i = self._highlight
-        if 0 <= i < self._energy.shape[1]:
-            self.highlight.setData(self._steps, self._energy[:, i])
+        return self._energy[:, i] if 0 <= i < self._energy.shape[1] else np.zeros(0)
+
+    def _draw_highlight(self) -> None:
+        if 0 <= self._highlight < self._energy.shape[1]:
+            self.highlight.setData(self._steps, self._highlighted())
         else:
             self.highlight.setData([], [])

@@ -17,8 +17,9 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 
 from memscape.engine.params import ParamError, Params
 from memscape.engine.presets import list_presets, load_preset
+from memscape.gui import help as help_menu
 from memscape.gui import theme
-from memscape.gui.controls import SPEED_RANGE, ControlsPanel
+from memscape.gui.controls import DEFAULT_SPEED, SPEED_RANGE, ControlsPanel, FittedLabel
 from memscape.gui.energy_trace import EnergyTracePlot
 from memscape.gui.explanation import ExplanationStrip
 from memscape.gui.export.dialog import install as install_export
@@ -41,6 +42,12 @@ ORBIT_TICK_MS = 40
 ORBIT_DEGREES_PER_TICK = 0.6  #: 15 degrees a second
 FPS_WINDOW_S = 1.0  #: the frame-rate reading counts the frames drawn in the last second
 FPS_TICK_MS = 500  #: ... and is refreshed this often (empty once nothing is drawn)
+SPEED_FACTOR = 2.0  #: the keys - and + divide and multiply the speed by this
+EXPLANATION_LINES = 3  #: the explanation strip shows this many lines of text, and scrolls
+#: the presenter theme hides the controls of a window narrower than this (C shows them)
+PRESENTER_CONTROLS_WIDTH = 1280
+#: the dock that shows each view the video export can film
+EXPORT_VIEWS = {"side": "side-by-side", "view2d": "2d", "view3d": "3d"}
 
 
 def _make_3d_view() -> QtWidgets.QWidget:
@@ -62,7 +69,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setWindowTitle("Memscape: memories in plain sight")
         self.settings = settings or Settings()
         self.preset, self.params = preset, params
-        self.presenter = self.settings.value("view/presenter", False, bool) if presenter is None else presenter
+        self.presenter = False  #: the presenter theme is on (see _set_presenter)
+        self._normal_layout: QtCore.QByteArray | None = None  #: the docks before the presenter theme
         self.live = True  #: False while the user scrubs through the recording
         self.update_: Update | None = None  #: the newest update from the worker
         self.recording = None  #: the Recording on screen (a new one means a new run)
@@ -89,10 +97,20 @@ class MainWindow(QtWidgets.QMainWindow):
         self.side = SideBySideView()
         self.images = ImageGridView()
         self.explanation = ExplanationStrip()
-        self.explanation.setMaximumHeight(90)
+        # the strip wraps its sentences and scrolls when they need more lines than it shows
+        self.explanation_area = QtWidgets.QScrollArea()
+        self.explanation_area.setWidgetResizable(True)
+        self.explanation_area.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        self.explanation_area.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.explanation_area.setWidget(self.explanation)
+        self.explanation.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
+        policy = self.explanation.sizePolicy()
+        policy.setHeightForWidth(True)  # so the scroll area gives it the height its lines need
+        self.explanation.setSizePolicy(policy)
+        self.explanation.setToolTip("which row of the paper's Table 1 this run shows, in plain words")
         widgets = {"controls": self.controls, "side": self.side, "view2d": self.view2d,
                    "view3d": self.view3d, "energy": self.energy, "schedule": self.schedule,
-                   "images": self.images, "explanation": self.explanation}
+                   "images": self.images, "explanation": self.explanation_area}
         self.docks: dict[str, QtWidgets.QDockWidget] = {}
         self.setDockNestingEnabled(True)
         self.setCorner(QtCore.Qt.Corner.BottomLeftCorner, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -104,27 +122,35 @@ class MainWindow(QtWidgets.QMainWindow):
             self.docks[name] = dock
         self._build_menus()
         self._build_status_bar()
-        install_export(self)  # "Export video...", "Export trajectories..." and the record button
+        install_export(self)  # "Export video...", "Export trajectories..." and the status-bar button
+        help_menu.install(self)
         self.statusBar().addWidget(self.alert_label)  # after: the export puts its button at index 0
         self._apply_layout(1)
         self.resize(1500, 920)
-        self.settings.restore_window(self)  # the user's last size and layout, if any
+        self.settings.restore_window(self)  # the user's last size and layout, if any (saved in the normal theme)
         self._connect()
         self.controls.set_preset(preset)
         self.controls.set_params(params)
-        speed = self.settings.value("run/speed", 20.0, float, *SPEED_RANGE)
+        speed = self.settings.value("run/speed", DEFAULT_SPEED, float, *SPEED_RANGE)
         self.controls.sliders["speed"].setValue(speed)
+        self._show_speed(speed)
         for name in LAYERS:  # toggling the box shows or hides the layer
             self.controls.layers[name].setChecked(self.settings.value(f"layers/{name}", True, bool))
-        self._apply_theme()
+        self._set_presenter(self.settings.value("view/presenter", False, bool) if presenter is None else presenter)
         if self.settings.problems:  # what the settings file held that could not be used
             self._on_failed("; ".join(self.settings.problems))
 
         self.worker = SimulationWorker(params, backend, label=Path(preset).stem)
-        self.worker.frame_ready.connect(self._on_frame_ready)
+        # a new frame is taken in the timer phase of the event loop, not while posted events are
+        # delivered: a stream of frames then never starves painting, input and the loop's return
+        self._frame_timer = QtCore.QTimer(self, singleShot=True, interval=0)
+        self._frame_timer.timeout.connect(self._on_frame_ready)
+        self.worker.frame_ready.connect(self._frame_timer.start)
         self.worker.failed.connect(self._on_failed)
+        self.worker.said.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.worker.playing_changed.connect(self._on_playing_changed)
         self.worker.params_changed.connect(self._on_params_changed)
+        self.worker.finished_run.connect(self._on_finished_run)
         self.worker.send("speed", speed)
         self.worker.start()
         if autoplay:
@@ -139,7 +165,8 @@ class MainWindow(QtWidgets.QMainWindow):
         def action(menu, key, text, slot, shortcut=None, checkable=False):
             a = QtGui.QAction(text, self)
             if shortcut:
-                a.setShortcut(QtGui.QKeySequence(shortcut))
+                keys = shortcut if isinstance(shortcut, list) else [shortcut]
+                a.setShortcuts([QtGui.QKeySequence(k) for k in keys])
                 a.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
             a.setCheckable(checkable)
             (a.toggled if checkable else a.triggered).connect(slot)
@@ -153,50 +180,78 @@ class MainWindow(QtWidgets.QMainWindow):
         action(self.file_menu, "screenshot", "Screenshot to Pictures", self.screenshot, "S")
         self.file_menu.addSeparator()
         action(self.file_menu, "quit", "Quit", self.close, QtGui.QKeySequence.StandardKey.Quit)
+        edit = bar.addMenu("&Edit")
+        action(edit, "undo", "Undo memory edit", lambda: self._edit_memories("undo"), "Ctrl+Z")
+        action(edit, "redo", "Redo memory edit", lambda: self._edit_memories("redo"), ["Ctrl+Shift+Z", "Ctrl+Y"])
+        action(edit, "delete_memory", "Delete the memory under the mouse", self._delete_hovered_memory, "Delete")
         run = bar.addMenu("&Run")
         action(run, "play", "Play / pause", lambda: self._on_action("play"), "Space")
         action(run, "step", "Single step", lambda: self._on_action("step"), "N")
-        action(run, "reset", "Reset", lambda: self._on_action("reset"), "R")
+        action(run, "reset", "Reset (after the end: replay)", lambda: self._on_action("reset"), "R")
+        action(run, "loop", "Loop: replay each run on its own", self._set_looping, "L", checkable=True)
+        action(run, "slower", "Slower (half the speed)", lambda: self._change_speed(1 / SPEED_FACTOR), "-")
+        action(run, "faster", "Faster (double the speed)", lambda: self._change_speed(SPEED_FACTOR), ["+", "="])
         action(run, "reseed", "Reseed", lambda: self._on_action("reseed"))
-        view_menu_fit = ("fit", "Fit the views to the particles", self.fit_views, "A")
         view = bar.addMenu("&View")
         for key, title in LAYOUTS.items():
             action(view, f"layout{key}", f"Layout {key}: {title}", lambda _=False, k=key: self._apply_layout(k), str(key))
         view.addSeparator()
-        action(view, *view_menu_fit)
+        action(view, "fit", "Fit the views to the particles", self.fit_views, "A")
         action(view, "fullscreen", "Full screen", self._toggle_fullscreen, "F")
+        leave = action(view, "leave_fullscreen", "Leave full screen", self.showNormal, "Escape")
+        leave.setEnabled(False)  # only in full screen: elsewhere Escape is a field's
         action(view, "orbit", "Orbit the 3D camera", self._set_orbiting, "O", checkable=True)
         action(view, "presenter", "Presenter theme (high contrast, large fonts)", self._set_presenter, "T",
                checkable=True)
         view.addSeparator()
         for name, dock in self.docks.items():
-            view.addAction(dock.toggleViewAction())
+            toggle = dock.toggleViewAction()
+            if name == "controls":  # hide them and the views get the width
+                toggle.setText("Controls (show or hide)")
+                toggle.setShortcut(QtGui.QKeySequence("C"))
+                toggle.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+                self.menu_actions["controls"] = toggle
+            view.addAction(toggle)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
+        # as wide as their widest reading, so the bar does not jump as they change
         self.device_label = QtWidgets.QLabel("starting...")
-        self.fps_label = QtWidgets.QLabel("")
-        self.step_label = QtWidgets.QLabel("")
+        self.device_label.setToolTip("the array backend the engine runs on")
+        self.fps_label = FittedLabel("888 fps")
+        self.fps_label.setToolTip("frames the window drew in the last second (empty when idle)")
+        self.step_label = FittedLabel("step 1000   sigma 0.01234")
+        self.step_label.setToolTip("the step on screen and, for diffusion, its noise level sigma")
+        self.speed_label = FittedLabel("120 steps/s")
+        self.speed_label.setToolTip("simulation speed (keys - and + halve and double it)")
         self.alert_label = QtWidgets.QLabel("")
-        self.alert_label.setStyleSheet("color: rgb(255, 90, 90); font-weight: bold;")
+        self.alert_label.setForegroundRole(QtGui.QPalette.ColorRole.BrightText)
+        alert = self.alert_label.palette()
+        alert.setColor(QtGui.QPalette.ColorRole.BrightText, QtGui.QColor(*theme.ALERT_COLOR))
+        self.alert_label.setPalette(alert)
+        bold = QtGui.QFont()
+        bold.setBold(True)  # only the weight: the size follows the theme
+        self.alert_label.setFont(bold)
         self.alert_label.setMaximumWidth(520)
         self.alert_label.hide()
-        for label in (self.step_label, self.fps_label, self.device_label):
+        for label in (self.step_label, self.speed_label, self.fps_label, self.device_label):
+            label.setContentsMargins(6, 0, 6, 0)
             bar.addPermanentWidget(label)
 
     def _connect(self) -> None:
         c = self.controls
         c.changed.connect(self._on_changed)
         c.preset_chosen.connect(self.load_preset)
-        c.speed_changed.connect(lambda v: self.worker.send("speed", v))
+        c.speed_changed.connect(self._on_speed)
         c.action.connect(self._on_action)
+        c.loop_toggled.connect(self.menu_actions["loop"].setChecked)
         c.scrubbed.connect(self._on_scrubbed)
         c.layer_toggled.connect(self._set_layer)
         for v in (self.view2d, *self.side.views()):  # the side-by-side pair takes the same mouse
             v.drop_requested.connect(self._on_drop)
             v.memory_added.connect(self._on_memory_added)
-            v.memory_dragging.connect(self._on_memory_moved)
             v.memory_moved.connect(self._on_memory_moved)
+            v.memory_delete_requested.connect(self._on_memory_deleted)
         self.view2d.hovered.connect(self._set_highlight)
         self.side.hovered.connect(self._set_highlight)
 
@@ -204,6 +259,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _apply_layout(self, key: int) -> None:
         """1: Figure 1 (side by side first), 2: the 2D landscape first, 3: the 3D landscape first."""
         d = self.docks
+        controls_hidden = d["controls"].isHidden() and self.isVisible()  # C hid them: a layout keeps that
         for dock in d.values():
             self.removeDockWidget(dock)
         L, R, B = (QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, QtCore.Qt.DockWidgetArea.RightDockWidgetArea,
@@ -222,8 +278,8 @@ class MainWindow(QtWidgets.QMainWindow):
         for name in rest:
             self.tabifyDockWidget(d[big], d[name])
         self.tabifyDockWidget(d[big], d["images"])
-        for dock in d.values():
-            dock.show()
+        for name, dock in d.items():
+            dock.setVisible(not (name == "controls" and controls_hidden))
         d[big].raise_()
         self.resizeDocks([d["controls"], d[big], d[second]], [300, 900, 420], H)
         self.resizeDocks([d[second], d["energy"], d["schedule"]], [400, 260, 180], V)
@@ -232,18 +288,48 @@ class MainWindow(QtWidgets.QMainWindow):
     def _apply_theme(self) -> None:
         app = QtWidgets.QApplication.instance()
         theme.apply_theme(app, self.presenter)
-        for plot in (self.view2d, self.energy, self.schedule, *self.side.views(),
-                     self.side.am_energy, self.side.dm_energy):
+        plots = (self.view2d, self.energy, self.schedule, *self.side.views(), self.side.am_energy, self.side.dm_energy)
+        for plot in plots:
             plot.setBackground(theme.plot_background(self.presenter))
             theme.style_plot(plot.getPlotItem(), self.presenter)
+        #: fitted again after each drawn step (a trace's label changes with the model)
+        self._label_fitters = [theme.axis_label_fitter(plot.getPlotItem()) for plot in plots]
+        for view in (self.view2d, *self.side.views()):
+            view.setTitle(view.title())  # fitted again at the theme's title size
         self.images.setBackground(theme.plot_background(self.presenter))
-        self.explanation.setMaximumHeight(170 if self.presenter else 90)
+        status = QtGui.QFont()
+        status.setPointSizeF(theme.fonts(self.presenter).status)  # only the size: the rest follows the theme
+        self.statusBar().setFont(status)
+        lines = QtGui.QFontMetrics(app.font()).lineSpacing() * EXPLANATION_LINES
+        self.explanation_area.setFixedHeight(lines + self.explanation.contentsMargins().top() + 2)  # whole lines
         with QtCore.QSignalBlocker(self.menu_actions["presenter"]):
             self.menu_actions["presenter"].setChecked(self.presenter)
 
     def _set_presenter(self, on: bool) -> None:
+        """The presenter theme on or off. Off restores exactly the docks' sizes from before it
+        went on (the larger fonts widen the controls), so nothing of it lingers."""
+        on = bool(on)
+        if on and not self.presenter:
+            self._normal_layout = self.saveState()
+        was = self.presenter
         self.presenter = on
         self._apply_theme()
+        if on and not was:
+            QtWidgets.QApplication.sendPostedEvents()  # the new fonts' size hints
+            controls = self.docks["controls"]
+            if self.width() < PRESENTER_CONTROLS_WIDTH and not controls.isHidden():
+                controls.hide()  # on a small projector the views need the width
+                self.statusBar().showMessage("Controls hidden to give the views room: C shows them.", 10000)
+            else:
+                self.resizeDocks([controls], [controls.widget().minimumSizeHint().width()],
+                                 QtCore.Qt.Orientation.Horizontal)
+        elif was and not on and self._normal_layout is not None:
+            state, self._normal_layout = self._normal_layout, None
+            QtWidgets.QApplication.sendPostedEvents()  # the smaller fonts' size hints first
+            self.controls.widget().layout().activate()
+            self.controls.updateGeometry()
+            QtWidgets.QApplication.sendPostedEvents()
+            self.restoreState(state)
 
     def _set_orbiting(self, on: bool) -> None:
         """Turn the 3D camera slowly around the landscape (for demos), or stop."""
@@ -258,6 +344,11 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _toggle_fullscreen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:
+        if event.type() == QtCore.QEvent.Type.WindowStateChange:
+            self.menu_actions["leave_fullscreen"].setEnabled(self.isFullScreen())
+        super().changeEvent(event)
 
     def _set_layer(self, name: str, on: bool) -> None:
         self.view2d.set_layer_visible(name, on)
@@ -313,15 +404,40 @@ class MainWindow(QtWidgets.QMainWindow):
             self.live = True
             self.worker.send(name)
 
-    def _on_drop(self, x: float, y: float) -> None:
+    def _on_speed(self, speed: float) -> None:
+        self.worker.send("speed", speed)
+        self._show_speed(speed)
+
+    def _show_speed(self, speed: float) -> None:
+        self.speed_label.setText(f"{speed:.3g} steps/s" if speed >= 1 else f"a step every {1 / speed:.3g} s")
+
+    def _change_speed(self, factor: float) -> None:
+        """Keys - and +: half or double the speed, within the slider's range."""
+        slider = self.controls.sliders["speed"]
+        speed = min(max(slider.value() * factor, SPEED_RANGE[0]), SPEED_RANGE[1])
+        slider.setValue(speed)
+        self._on_speed(speed)
+
+    def _set_looping(self, on: bool) -> None:
+        self.controls.set_looping(on)
+        self.worker.send("loop", on)
+        if self.shown is not None and self.shown.done and not self.playing:
+            self._on_finished_run(None)  # the message says what comes next
+
+    def _on_finished_run(self, _update) -> None:
+        """The run reached its end: say so, and what to press."""
+        looping = self.menu_actions["loop"].isChecked()
+        self.statusBar().showMessage("Finished: " + ("it replays itself, L stops" if looping else "R replays, L loops"))
+
+    def _on_drop(self, x: float, y: float, replace: bool) -> None:
         self.live = True
-        self.worker.send("drop", (x, y, True))
+        self.worker.send("drop", (x, y, replace))
         self.worker.send("play", True)
 
     def _memories_editable(self) -> bool:
         """Memories can be added and moved only for 2D data (else a message says so)."""
         if self.shown is None or self.shown.segment.memories.shape[1] != 2:
-            self.statusBar().showMessage("memories can be added and moved only for 2D data", 5000)
+            self.statusBar().showMessage("memories can be added, moved and deleted only for 2D data", 5000)
             return False
         return True
 
@@ -334,6 +450,24 @@ class MainWindow(QtWidgets.QMainWindow):
         if self._memories_editable():
             self.live = True
             self.worker.send("move_memory", (index, x, y))
+
+    def _on_memory_deleted(self, index: int) -> None:
+        if self._memories_editable():
+            self.live = True
+            self.worker.send("delete_memory", index)
+
+    def _delete_hovered_memory(self) -> None:
+        """Delete: the memory under the mouse in any 2D view."""
+        hovered = [v.hovered_memory for v in (self.view2d, *self.side.views()) if v.hovered_memory is not None]
+        if hovered:
+            self._on_memory_deleted(hovered[0])
+        else:
+            self.statusBar().showMessage("point at a memory (a star) to delete it", 5000)
+
+    def _edit_memories(self, kind: str) -> None:
+        """Ctrl+Z, Ctrl+Shift+Z: undo or redo the last memory edit."""
+        self.live = True
+        self.worker.send(kind)
 
     def _on_scrubbed(self, index: int) -> None:
         if self.update_ is None:
@@ -352,6 +486,14 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.shown is not None:
             self.view2d.fit(self.shown.main.uv)
             self.side.fit(np.concatenate([self.shown.am.uv, self.shown.dm.uv]))
+
+    def view_on_screen(self) -> str:
+        """The export view ("side-by-side", "2d", "3d") of the landscape in sight: the layout's
+        big view when it shows, else the first in sight."""
+        for dock in (self._big_view, *EXPORT_VIEWS):
+            if self.in_sight(dock) and not self.docks[dock].isHidden():
+                return EXPORT_VIEWS[dock]
+        return EXPORT_VIEWS[self._big_view]
 
     # -- worker -> views ------------------------------------------------------------
     def _on_frame_ready(self) -> None:
@@ -381,7 +523,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _on_playing_changed(self, playing: bool) -> None:
         self.playing = playing
-        self.controls.set_playing(playing)
+        self.controls.set_playing(playing, finished=self.shown is not None and self.shown.done)
+        if playing:
+            self.statusBar().clearMessage()  # "Finished..." no longer holds
 
     def step_shown(self) -> int:
         return self.shown.main.step if self.shown is not None else 0
@@ -400,6 +544,8 @@ class MainWindow(QtWidgets.QMainWindow):
                       schedule=self.schedule,
                       images=self.images if self._wants("images") or new_run else None)
         draw_step(views, step)
+        for fitter in self._label_fitters:
+            fitter.fit()
         if new_run:
             self._on_new_run(step)
         if step.retrieval_note and self._noted is not update.recording:  # measured after the first frame
@@ -410,6 +556,8 @@ class MainWindow(QtWidgets.QMainWindow):
         sigma = step.main.sigma
         sig = "" if sigma != sigma else f"   sigma {sigma:.4g}"
         self.step_label.setText(f"step {step.main.step}{sig}")
+        if not self.playing:  # Play, or Replay on the last step of a finished run
+            self.controls.set_playing(False, finished=step.done)
         self._draw_times.append(time.monotonic())
 
     def _show_fps(self) -> None:
@@ -453,7 +601,7 @@ class MainWindow(QtWidgets.QMainWindow):
         can be dragged, the views fitted to the landscape and the particles, and the tab that
         shows the preset raised."""
         self.device_label.setText(step.device)
-        self.device_label.setToolTip(step.device_note)
+        self.device_label.setToolTip(step.device_note or "the array backend the engine runs on")
         for view in (self.view2d, *self.side.views()):
             view.memories_movable = step.segment.memories.shape[1] == 2
         self.fit_views()
@@ -470,7 +618,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def apply_session(self, session: Session) -> None:
         """Restore a saved session: its parameters start a new run."""
         self.controls.sliders["speed"].setValue(session.speed)
-        self.worker.send("speed", session.speed)
+        self._on_speed(session.speed)
         for name, on in session.layers.items():
             if name in self.controls.layers:
                 self.controls.layers[name].setChecked(on)
@@ -514,10 +662,12 @@ class MainWindow(QtWidgets.QMainWindow):
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         self._orbit.stop()
         self.worker.stop()
+        presenter = self.presenter
+        self._set_presenter(False)  # the layout is saved as the normal theme lays it out
         self.settings.save_window(self)
         self.settings.save_run(self.preset, self.params)
         self.settings.set_value("run/speed", self.controls.sliders["speed"].value())
-        self.settings.set_value("view/presenter", self.presenter)
+        self.settings.set_value("view/presenter", presenter)  # the next start puts it on again
         for name, box in self.controls.layers.items():
             self.settings.set_value(f"layers/{name}", box.isChecked())
         self.settings.sync()

@@ -1,6 +1,13 @@
 """The 2D landscape: energy colour map, contour lines, score arrows, memories, particles
-with fading trails. Mouse: click drops particles, shift-click adds a memory, dragging a
-memory moves it; hovering a particle reports its index (linked highlighting).
+with fading trails. Mouse: a click adds a cluster of particles there, Ctrl+click replaces
+them all by one, Shift+click adds a memory, dragging a memory moves it (one edit, sent on
+release), right-click on a memory deletes it; hovering a particle reports its index (linked
+highlighting) and hovering a memory marks it (the window's Delete key removes it); both
+clear when the mouse leaves.
+
+Markers and trails scale with what they show: with many memories (the gaussian preset's 64)
+the stars shrink and fade, and trails fade as the ink they lay down grows (Langevin's
+jagged paths), so neither buries the landscape.
 
 Arrays arrive from the engine on the host: ``energy`` is (ny, nx) with row j at y_j
 (``meshgrid(xs, ys)`` layout). pyqtgraph's ImageItem reads axis 0 as x, so the map is
@@ -25,6 +32,61 @@ TRAIL_BANDS = 4
 HOVER_PIXELS = 9.0
 FIT_PADDING = 0.02  #: a fitted range reaches this share of its size beyond what it fits
 TITLE_MIN_SHARE = 0.7  #: a long title shrinks to this share of the theme's size before it is cut
+MEMORY_SIZE = 18.0  #: a memory's star in pixels while there are at most MEMORY_FEW
+MEMORY_FEW = 8
+MEMORY_MIN_SIZE = 9.0
+MEMORY_MIN_OPACITY = 0.8
+TRAIL_ALPHA = (15, 110)  #: the oldest and the newest band's opacity (of 255) when trails are sparse
+#: trails fade once they lay down more ink than this: the sum of their segments' lengths, in
+#: widths of the view (a few hundred smooth paths across a view)
+TRAIL_INK = 150.0
+TRAIL_MIN_SHARE = 0.2  #: ... down to this share of their opacity
+
+
+def memory_style(count: int) -> tuple[float, float]:
+    """(size in pixels, opacity) of the memories' stars: full while there are at most
+    MEMORY_FEW, then shrinking as 1/sqrt(count) (so all the stars together cover what
+    MEMORY_FEW do) down to MEMORY_MIN_SIZE, and fading alike down to MEMORY_MIN_OPACITY."""
+    share = min(1.0, float(np.sqrt(MEMORY_FEW / max(count, 1))))
+    return max(MEMORY_MIN_SIZE, MEMORY_SIZE * share), max(MEMORY_MIN_OPACITY, share)
+
+
+def title_lines(text: str, font: QtGui.QFont, base: float, room: float) -> tuple[float, list[str]]:
+    """(point size, lines) of a title ``room`` pixels wide: at the largest size from ``base``
+    down to TITLE_MIN_SHARE of it at which the title fits on one line, or else on two split at
+    the space that balances them; failing that, at the smallest size, its words wrapped onto
+    as many lines as they need (a narrow panel); a word wider than the panel is cut with an
+    ellipsis."""
+    words = text.split(" ")
+    splits = [(" ".join(words[:k]), " ".join(words[k:])) for k in range(1, len(words))]
+    for pt in np.linspace(base, base * TITLE_MIN_SHARE, 6):
+        font.setPointSizeF(pt)
+        width = QtGui.QFontMetricsF(font).horizontalAdvance
+        if width(text) <= room:
+            return float(pt), [text]
+        if splits:
+            best = min(splits, key=lambda pair: max(map(width, pair)))
+            if max(map(width, best)) <= room:
+                return float(pt), list(best)
+    lines: list[str] = []
+    for word in words:  # greedy wrap at the smallest size
+        if lines and width(f"{lines[-1]} {word}") <= room:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    elide = QtGui.QFontMetrics(font).elidedText
+    return float(pt), [elide(line, QtCore.Qt.TextElideMode.ElideRight, int(room)) for line in lines]
+
+
+def trail_share(segments: np.ndarray, width: float) -> float:
+    """The opacity share of trails made of ``segments`` (S, 2, 2) in a view ``width`` wide:
+    1 up to TRAIL_INK view widths of ink, then falling as TRAIL_INK / ink, at least
+    TRAIL_MIN_SHARE."""
+    if not len(segments) or not width > 0:
+        return 1.0
+    lengths = np.hypot(*(segments[:, 1] - segments[:, 0]).T)
+    ink = float(np.nansum(lengths)) / width
+    return float(np.clip(TRAIL_INK / ink, TRAIL_MIN_SHARE, 1.0)) if ink > 0 else 1.0
 
 
 def contour_segments(e: np.ndarray, levels: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
@@ -91,7 +153,8 @@ class ParticleScatter(pg.ScatterPlotItem):
 
 
 class _LandscapeViewBox(pg.ViewBox):
-    """A ViewBox whose left-drag moves a memory when it starts on one, and pans otherwise."""
+    """A ViewBox whose left-drag moves a memory when it starts on one, and pans otherwise;
+    a right-click on a memory deletes it (elsewhere it opens pyqtgraph's menu)."""
 
     def __init__(self, owner: "Landscape2DView"):
         super().__init__()
@@ -112,15 +175,24 @@ class _LandscapeViewBox(pg.ViewBox):
             self._owner.memory_moved.emit(self._dragging, p.x(), p.y())
             self._dragging = None
 
+    def mouseClickEvent(self, ev):
+        if ev.button() == QtCore.Qt.MouseButton.RightButton and self._owner.memories_movable:
+            index = self._owner.memory_at(ev.scenePos())
+            if index is not None:
+                ev.accept()
+                self._owner.memory_delete_requested.emit(index)
+                return
+        super().mouseClickEvent(ev)
+
 
 class Landscape2DView(pg.PlotWidget):
     """Energy landscape with particles; see the module docstring for the layers."""
 
     hovered = QtCore.pyqtSignal(int)  #: particle index under the mouse, -1 for none
-    drop_requested = QtCore.pyqtSignal(float, float)
+    drop_requested = QtCore.pyqtSignal(float, float, bool)  #: x, y, replace the particles (Ctrl) or add a cluster
     memory_added = QtCore.pyqtSignal(float, float)
     memory_moved = QtCore.pyqtSignal(int, float, float)  #: index, new x, new y (on release)
-    memory_dragging = QtCore.pyqtSignal(int, float, float)  #: while the drag goes on
+    memory_delete_requested = QtCore.pyqtSignal(int)  #: a right-click on memory i
 
     def __init__(self, title: str = "", parent=None):
         self._vb = _LandscapeViewBox(self)
@@ -139,26 +211,30 @@ class Landscape2DView(pg.PlotWidget):
         self.arrows = segment_lines(pg.mkPen(255, 255, 255, 150, width=1))
         self.addItem(self.arrows)
         self.trails = [segment_lines() for _ in range(TRAIL_BANDS)]
+        self._trail_share = 1.0
         for k, item in enumerate(self.trails):
-            alpha = int(15 + 95 * (k + 1) / TRAIL_BANDS)
-            item.setPen(pg.mkPen(255, 225, 160, alpha, width=1))
+            item.setPen(pg.mkPen(255, 225, 160, self._trail_alpha(k), width=1))
             self.addItem(item)
         self.highlight = pg.PlotDataItem(pen=pg.mkPen(*HIGHLIGHT_COLOR, width=3))
         self.addItem(self.highlight)
         self.particles = ParticleScatter(size=7, pen=pg.mkPen(0, 0, 0, 160, width=0.6))
         self.addItem(self.particles)
-        self.memories = pg.ScatterPlotItem(size=18, symbol="star", brush=pg.mkBrush(*MEMORY_COLOR),
+        self.memories = pg.ScatterPlotItem(size=MEMORY_SIZE, symbol="star", brush=pg.mkBrush(*MEMORY_COLOR),
                                            pen=pg.mkPen("w", width=1.5))
         self.addItem(self.memories)
+        self.memory_mark = pg.ScatterPlotItem(symbol="o", brush=None, pen=pg.mkPen(*HIGHLIGHT_COLOR, width=2.5))
+        self.addItem(self.memory_mark)  # a ring around the memory under the mouse
         for item in (self.image,):
             item.setZValue(-10)
         self.memories.setZValue(10)
+        self.memory_mark.setZValue(11)
         self.particles.setZValue(8)
         self.highlight.setZValue(9)
         self._memory_xy = np.zeros((0, 2))
         self._xy = np.zeros((0, 2))
         self._trail = np.zeros((0, 0, 2))
         self._hover = -1
+        self.hovered_memory: int | None = None  #: the memory under the mouse (Delete removes it)
         self._rect: QtCore.QRectF | None = None  # the landscape's rectangle
         self._home: QtCore.QRectF | None = None  # the range to show: fitted, or the user's pan and zoom
         self._landscape: tuple = (None, None, None)  # the last arrays drawn and their ranges
@@ -199,6 +275,9 @@ class Landscape2DView(pg.PlotWidget):
             self.fit()
 
     # -- the title -------------------------------------------------------------------
+    def title(self) -> str:
+        return self.__dict__.get("_title", "")
+
     def setTitle(self, title: str = "") -> None:
         """The title, in the theme's size when it fits the view's width, else smaller (down to
         TITLE_MIN_SHARE of it) and only then cut with an ellipsis; never wider than the view
@@ -216,20 +295,16 @@ class Landscape2DView(pg.PlotWidget):
             plot.setTitle(None)
             return
         base = float(str(label.opts.get("size", "11pt")).removesuffix("pt"))
-        room = max(self.width() - 24, 40)
+        left = plot.getAxis("left")
+        # the title's cell is the plot's column: the widget less the left axis and the margins
+        room = max(self.width() - (left.width() if left.isVisible() else 0) - 24, 40)
         key = (text, room, base)
         if key == self.__dict__.get("_title_key"):
             return  # laying the label's text out again costs more than the check
         self._title_key = key
-        font = QtGui.QFont(self.font())
-        for pt in np.linspace(base, base * TITLE_MIN_SHARE, 6):
-            font.setPointSizeF(pt)
-            if QtGui.QFontMetricsF(font).horizontalAdvance(text) <= room:
-                break
-        else:
-            text = QtGui.QFontMetrics(font).elidedText(text, QtCore.Qt.TextElideMode.ElideRight, room)
+        pt, lines = title_lines(text, QtGui.QFont(self.font()), base, room)
         # the size as inline style: label.setText(size=...) would replace the theme's size for good
-        label.setText(f"<span style='font-size: {pt:.1f}pt'>{html.escape(text)}</span>")
+        label.setText(f"<span style='font-size: {pt:.1f}pt'>{'<br>'.join(map(html.escape, lines))}</span>")
         height = np.ceil(label.itemRect().height()) + 4  # the row fits the text (pyqtgraph fixes 30 px)
         label.setMinimumWidth(0)
         label._sizeHint[QtCore.Qt.SizeHint.MinimumSize] = (0, height)
@@ -317,17 +392,27 @@ class Landscape2DView(pg.PlotWidget):
         self.arrows.setData(np.where(ok, px, x0.repeat(6)), np.where(ok, py, y0.repeat(6)))
 
     def set_memories(self, xy: np.ndarray) -> None:
+        """The memories' stars, sized and faded by their count (:func:`memory_style`)."""
         xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
         if np.array_equal(xy, self._memory_xy):
             return  # the same memories, frame after frame
+        if len(xy) != len(self._memory_xy):
+            size, opacity = memory_style(len(xy))
+            self.memories.setSize(size)
+            self.memories.setBrush(pg.mkBrush(*MEMORY_COLOR, int(255 * opacity)))
+            self.memories.setPen(pg.mkPen(255, 255, 255, int(255 * opacity), width=1.5 * size / MEMORY_SIZE))
+            self.memory_mark.setSize(size + 8)
         self._memory_xy = xy.copy()
         self.memories.setData(pos=self._memory_xy)
+        self._set_hovered_memory(self.hovered_memory if self.hovered_memory is not None
+                                 and self.hovered_memory < len(xy) else None)
 
     def move_memory_preview(self, index: int, x: float, y: float) -> None:
-        """Move a memory marker under the mouse; the landscape follows via ``memory_dragging``."""
+        """Move a memory's star under the mouse while it is dragged (the run takes the move
+        on release, as one edit)."""
         self._memory_xy[index] = (x, y)
         self.memories.setData(pos=self._memory_xy)
-        self.memory_dragging.emit(index, x, y)
+        self._set_hovered_memory(index)
 
     def set_particles(self, xy: np.ndarray, trail: np.ndarray | None = None) -> None:
         """Particles (N, 2) now and their trail (T, N, 2) up to now, oldest first."""
@@ -345,10 +430,24 @@ class Landscape2DView(pg.PlotWidget):
             return
         shown = thinned(self._trail)[0] if len(self._trail) >= 2 else self._trail[:0]
         edges = np.linspace(0, max(len(shown) - 1, 0), TRAIL_BANDS + 1).round().astype(int)
-        for k, item in enumerate(self.trails):
+        bands = []
+        for k in range(TRAIL_BANDS):
             seg = shown[edges[k]:edges[k + 1] + 1]  # (S, P, 2), one step shared with the next band
-            pairs = np.stack([seg[:-1], seg[1:]], axis=2).reshape(-1, 2)  # (S-1) * P segments
-            item.setData(pairs[:, 0], pairs[:, 1])
+            bands.append(np.stack([seg[:-1], seg[1:]], axis=2).reshape(-1, 2, 2))  # (S-1) * P segments
+        rect = self._rect if self._rect is not None else self._vb.viewRect()
+        share = trail_share(np.concatenate(bands), rect.width())
+        if abs(share - self._trail_share) > 0.02 or (share == 1.0) != (self._trail_share == 1.0):
+            self._trail_share = share
+            for k, item in enumerate(self.trails):
+                item.setPen(pg.mkPen(255, 225, 160, self._trail_alpha(k), width=1))
+        for item, pairs in zip(self.trails, bands):
+            flat = pairs.reshape(-1, 2)
+            item.setData(flat[:, 0], flat[:, 1])
+
+    def _trail_alpha(self, band: int) -> int:
+        """Band ``band``'s opacity (older bands fainter), scaled by the trails' ink (:func:`trail_share`)."""
+        low, high = TRAIL_ALPHA
+        return int(round(self._trail_share * (low + (high - low) * (band + 1) / TRAIL_BANDS)))
 
     def _draw_highlight(self) -> None:
         i = self._hover
@@ -366,7 +465,7 @@ class Landscape2DView(pg.PlotWidget):
     # -- layers ----------------------------------------------------------
     def set_layer_visible(self, name: str, on: bool) -> None:
         items = {"colormap": [self.image], "contours": [self.contours], "arrows": [self.arrows],
-                 "trails": self.trails + [self.highlight], "memories": [self.memories],
+                 "trails": self.trails + [self.highlight], "memories": [self.memories, self.memory_mark],
                  "particles": [self.particles]}[name]
         for item in items:
             item.setVisible(on)
@@ -388,13 +487,30 @@ class Landscape2DView(pg.PlotWidget):
         return None
 
     def _on_mouse_moved(self, scene_pos: QtCore.QPointF) -> None:
+        if self._vb._dragging is None:  # a dragged memory stays the hovered one
+            self._set_hovered_memory(self.memory_at(scene_pos) if self.memories.isVisible() else None)
         d = self._pixel_distance(scene_pos, self._xy)
         index = int(d.argmin()) if d.size and d.min() < HOVER_PIXELS else -1
         if index != self._hover:
-            self.set_highlight(index)
-            self.hovered.emit(index)
-            self.setToolTip("" if index < 0 else
-                            f"particle {index} at ({self._xy[index, 0]:.3g}, {self._xy[index, 1]:.3g})")
+            self._set_hover(index)
+
+    def _set_hover(self, index: int) -> None:
+        self.set_highlight(index)
+        self.hovered.emit(index)
+        self.setToolTip("" if index < 0 else
+                        f"particle {index} at ({self._xy[index, 0]:.3g}, {self._xy[index, 1]:.3g})")
+
+    def _set_hovered_memory(self, index: int | None) -> None:
+        self.hovered_memory = index
+        self.memory_mark.setData(pos=self._memory_xy[[] if index is None else [index]])
+
+    def leaveEvent(self, event) -> None:
+        """The mouse left the view: nothing is hovered any more (the linked views clear too)."""
+        if self._vb._dragging is None:
+            self._set_hovered_memory(None)
+        if self._hover != -1:
+            self._set_hover(-1)
+        super().leaveEvent(event)
 
     def _on_mouse_clicked(self, ev) -> None:
         if ev.button() != QtCore.Qt.MouseButton.LeftButton or ev.double():
@@ -402,10 +518,11 @@ class Landscape2DView(pg.PlotWidget):
         if not self._vb.sceneBoundingRect().contains(ev.scenePos()):
             return
         p = self._vb.mapSceneToView(ev.scenePos())
-        if ev.modifiers() & QtCore.Qt.KeyboardModifier.ShiftModifier:
+        modifiers = ev.modifiers()
+        if modifiers & QtCore.Qt.KeyboardModifier.ShiftModifier:
             self.memory_added.emit(p.x(), p.y())
         elif self.memory_at(ev.scenePos()) is None:
-            self.drop_requested.emit(p.x(), p.y())
+            self.drop_requested.emit(p.x(), p.y(), bool(modifiers & QtCore.Qt.KeyboardModifier.ControlModifier))
 
     # -- export hook -------------------------------------------------------
     def render_image(self, width: int, height: int) -> QtGui.QImage:

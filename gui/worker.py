@@ -7,6 +7,12 @@ the window. Commands go in through :meth:`SimulationWorker.send` (a queue); a bu
 parameter changes is applied once, the newest winning. Everything about what a run is (the
 partner, the recording, the bookkeeping, clusters, memory edits) is the Run's; this module
 only paces it and reports.
+
+Pacing: one step every 1/speed seconds (0.2 steps/s is slow motion, a step every 5 s; a new
+speed counts from the last step, so speeding up acts at once); a run that ends stops and
+says so (``finished_run``); in loop mode it is replayed from its start on its own after
+LOOP_PAUSE_S, unless the user acted meanwhile. After the end, Reset replays, and a memory
+edit replays the run with the edited memories at once.
 """
 from __future__ import annotations
 
@@ -23,6 +29,11 @@ from memscape.engine.params import ParamError, Params
 from memscape.engine.run import Run, Snapshot, StepView
 from memscape.engine.run.view import step_view
 from memscape.engine.simulation import DivergenceError
+
+LOOP_PAUSE_S = 2.0  #: loop mode shows the end this long before replaying
+IDLE_WAIT_S = 0.25  #: how long the idle loop waits for a command at a time
+#: commands that leave a pending loop replay alone (every other one is the user acting)
+KEEP_REPLAY = ("speed", "label", "loop")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,7 +54,8 @@ class SimulationWorker(QtCore.QThread):
     """See the module docstring. Commands (``send``): ("params", Params), ("rebuild", Params),
     ("play", bool), ("step",), ("reset",), ("seek", index), ("drop", (u, v, replace)),
     ("speed", steps_per_s), ("add_memory", (x, y)), ("move_memory", (i, x, y)),
-    ("delete_memory", i), ("undo",), ("redo",), ("finish",): step to the end at full speed."""
+    ("delete_memory", i), ("undo",), ("redo",), ("loop", bool): replay each run on its own when
+    it ends, ("finish",): step to the end at full speed."""
 
     frame_ready = QtCore.pyqtSignal()
     failed = QtCore.pyqtSignal(str)
@@ -51,6 +63,7 @@ class SimulationWorker(QtCore.QThread):
     params_changed = QtCore.pyqtSignal(object)  #: the run's Params, when they changed other than as sent
     finished_run = QtCore.pyqtSignal(object)  #: the run reached its end (also after "finish"): its Update
     finishing = QtCore.pyqtSignal(int, int)  #: "finish" progress: steps done, steps in all
+    said = QtCore.pyqtSignal(str)  #: a note for the status bar ("nothing to undo")
 
     def __init__(self, params: Params, backend: str | None = None, label: str = "", parent=None):
         super().__init__(parent)
@@ -63,6 +76,9 @@ class SimulationWorker(QtCore.QThread):
         self._lock = threading.Lock()
         self._playing = False
         self._speed = 20.0
+        self._looping = False
+        self._replay_at: float | None = None  #: when loop mode replays the finished run
+        self._last_step = self._next_step = 0.0
         self.run_: Run | None = None  #: the run (read by tests; changed only in this thread)
 
     # -- GUI side ------------------------------------------------------------------------
@@ -84,6 +100,10 @@ class SimulationWorker(QtCore.QThread):
     def speed(self) -> float:
         return self._speed
 
+    @property
+    def looping(self) -> bool:
+        return self._looping
+
     def set_label(self, label: str) -> None:
         """What the next run shows (a preset's name), for the views' titles."""
         self.send("label", label)
@@ -95,17 +115,29 @@ class SimulationWorker(QtCore.QThread):
             self._publish()
         except Exception as exc:  # a bad preset or backend: say so, keep the window alive
             self.failed.emit(f"cannot start the simulation: {exc}")
-        next_step = time.monotonic()
+        self._next_step = time.monotonic()
         while True:
-            wait = max(0.0, next_step - time.monotonic()) if self._playing else 0.25
+            now = time.monotonic()
+            if self._playing:
+                wait = max(0.0, self._next_step - now)
+            elif self._replay_at is not None:
+                wait = max(0.0, self._replay_at - now)
+            else:
+                wait = IDLE_WAIT_S
             if not self._drain(wait):
                 return
             if self.run_ is not None and self.run_.retrieval_pending:  # once the new run is on screen
                 self.run_.measure_retrieval()
                 self._publish()
-            if self._playing and self.run_ is not None and time.monotonic() >= next_step:
-                next_step = time.monotonic() + 1.0 / self._speed
+            now = time.monotonic()
+            if self._playing and self.run_ is not None and now >= self._next_step:
+                self._last_step, self._next_step = now, now + 1.0 / self._speed
                 self._advance()
+            elif not self._playing and self._replay_at is not None and now >= self._replay_at:
+                self._replay_at = None
+                self.run_.restart()
+                self._publish()
+                self._set_playing(True)
 
     def _drain(self, wait: float) -> bool:
         """Apply queued commands (waiting up to ``wait`` s for the first); False on quit.
@@ -136,6 +168,8 @@ class SimulationWorker(QtCore.QThread):
 
     def _apply(self, kind: str, payload: Any) -> None:
         run = self.run_
+        if kind not in KEEP_REPLAY:
+            self._replay_at = None
         if kind == "rebuild" or (kind == "params" and run is None):
             if run is None:
                 self.run_ = Run(payload, get_backend(self._backend_name, payload.precision), label=self._label)
@@ -145,6 +179,12 @@ class SimulationWorker(QtCore.QThread):
             return
         if kind == "speed":
             self._speed = max(0.1, float(payload))
+            self._next_step = min(self._next_step, self._last_step + 1.0 / self._speed)
+            return
+        if kind == "loop":
+            self._looping = bool(payload)
+            ended = run is not None and run.done and not self._playing
+            self._replay_at = time.monotonic() + LOOP_PAUSE_S if self._looping and ended else None
             return
         if kind == "label":
             self._label = payload
@@ -166,7 +206,10 @@ class SimulationWorker(QtCore.QThread):
             else:
                 run.step()
         elif kind == "reset":
+            ended = run.done
             run.restart()
+            if ended:  # after the end, Reset replays
+                self._set_playing(True)
         elif kind == "seek":
             before = run.params
             run.seek(int(payload))
@@ -177,15 +220,19 @@ class SimulationWorker(QtCore.QThread):
             run.drop((u, v), replace)
             self.params_changed.emit(run.params)
         elif kind in ("add_memory", "move_memory", "delete_memory", "undo", "redo"):
+            ended = run.done
             if kind == "add_memory":
                 run.add_memory(payload)
             elif kind == "move_memory":
                 run.move_memory(payload[0], payload[1:])
             elif kind == "delete_memory":
                 run.delete_memory(payload)
-            else:
-                getattr(run, kind)()
+            elif not getattr(run, kind)():
+                self.said.emit(f"nothing to {kind}")
+                return
             self.params_changed.emit(run.params)
+            if ended:  # the edit restarted the finished run: replay it with the new memories
+                self._set_playing(True)
         elif kind == "finish":
             self._set_playing(False)
             run.run_to_end(cancelled=lambda: not self._commands.empty(),
@@ -226,6 +273,8 @@ class SimulationWorker(QtCore.QThread):
         if run.done:
             self._set_playing(False)
             self.finished_run.emit(self._update(run))
+            if self._looping:
+                self._replay_at = time.monotonic() + LOOP_PAUSE_S
 
     def _diverged(self, exc: DivergenceError) -> None:
         self._set_playing(False)

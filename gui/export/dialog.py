@@ -5,8 +5,10 @@ length, view, camera orbit, overlays) and a target path, then runs
 :func:`memscape.gui.export.frame_renderer.export_job` on the recording of the run on screen,
 the very code ``main.py export`` runs, through an :class:`ExportRunner` (progress dialog with
 Cancel; the app stays live). :func:`install` adds "Export video...", "Export
-trajectories..." and a record button to the main window; both exports first let the
-window's worker thread step the run to its end (:class:`RunCompletion`).
+trajectories..." and an "Export video..." button to the status bar; both exports first let
+the window's worker thread step the run to its end (:class:`RunCompletion`). The dialog opens
+on the view the window shows and remembers its other choices (format, resolution, frame
+rate, length, camera orbit, overlays and folder) in the app's settings.
 """
 from __future__ import annotations
 
@@ -19,10 +21,15 @@ from memscape.gui.export.frame_renderer import export_job, gl_available
 from memscape.gui.export.settings import OVERLAYS, RESOLUTIONS, RenderSettings
 from memscape.gui.export.runner import ExportRunner, RunCompletion, report_outcome
 from memscape.gui.export.video_writer import ExportError, check_frame_folder
+from memscape.gui.settings import Settings
+from memscape.gui.theme import ALERT_COLOR
 
 FORMAT_LABELS = {"mp4": "MP4 video (H.264)", "gif": "Animated GIF", "png": "PNG sequence (folder)"}
 VIEW_LABELS = {"2d": "2D landscape", "3d": "3D landscape", "side-by-side": "Side by side (AM vs diffusion)"}
 OVERLAY_LABELS = {"title": "Title", "params": "Parameter readout", "step": "Step and sigma"}
+FPS_RANGE = (1, 120)
+SECONDS_RANGE = (0.1, 600.0)
+ORBIT_RANGE = (-360.0, 360.0)
 
 
 def target_for(folder: Path, stem: str, fmt: str) -> Path:
@@ -32,11 +39,12 @@ def target_for(folder: Path, stem: str, fmt: str) -> Path:
 
 class ExportVideoDialog(QtWidgets.QDialog):
     """Settings for one video export of a recorded run (``snapshot`` and the run's ``meta``);
-    :meth:`start_export` runs it."""
+    :meth:`start_export` runs it. ``view``: the view to film first (the one on screen);
+    ``settings``: where the last export's choices are read from and the next one's kept."""
 
     def __init__(self, snapshot: Snapshot, meta: dict, name: str = "memscape", folder: Path | None = None,
                  presenter: bool = False, view: str = "2d", parent: QtWidgets.QWidget | None = None,
-                 framing: dict | None = None):
+                 framing: dict | None = None, settings: Settings | None = None):
         super().__init__(parent)
         self.setWindowTitle("Export video")
         self.snapshot, self.meta = snapshot, meta  #: the recorded run to film
@@ -44,13 +52,16 @@ class ExportVideoDialog(QtWidgets.QDialog):
         #: the window's framing per view ("2d", "side-by-side": x and y range; "3d": camera)
         self.framing = framing or {}
         self.runner: ExportRunner | None = None
-        folder = folder or Path(QtCore.QStandardPaths.writableLocation(
+        self.store = settings
+        last = self._last_choices()
+        folder = folder or last.get("folder") or Path(QtCore.QStandardPaths.writableLocation(
             QtCore.QStandardPaths.StandardLocation.MoviesLocation) or Path.home())
 
         self.format = QtWidgets.QComboBox()
         for key, label in FORMAT_LABELS.items():
             self.format.addItem(label, key)
-        self.path = QtWidgets.QLineEdit(str(target_for(folder, name, "mp4")))
+        self.format.setCurrentIndex(list(FORMAT_LABELS).index(last.get("format", "mp4")))
+        self.path = QtWidgets.QLineEdit(str(target_for(folder, name, self.fmt())))
         browse = QtWidgets.QPushButton("Browse...")
         browse.clicked.connect(self._browse)
         path_row = QtWidgets.QHBoxLayout()
@@ -59,26 +70,28 @@ class ExportVideoDialog(QtWidgets.QDialog):
         self.resolution = QtWidgets.QComboBox()
         for key, (w, h) in RESOLUTIONS.items():
             self.resolution.addItem(f"{key} ({w}x{h})", key)
+        self.resolution.setCurrentIndex(list(RESOLUTIONS).index(last.get("resolution", "720p")))
         self.fps = QtWidgets.QSpinBox()
-        self.fps.setRange(1, 120)
-        self.fps.setValue(30)
+        self.fps.setRange(*FPS_RANGE)
+        self.fps.setValue(last.get("fps", 30))
         self.fps.setSuffix(" fps")
         self.seconds = QtWidgets.QDoubleSpinBox()
-        self.seconds.setRange(0.1, 600.0)
-        self.seconds.setValue(5.0)
+        self.seconds.setRange(*SECONDS_RANGE)
+        self.seconds.setValue(last.get("seconds", 5.0))
         self.seconds.setSuffix(" s")
         self.view = QtWidgets.QComboBox()
         for key, label in VIEW_LABELS.items():
             self.view.addItem(label, key)
         self.view.setCurrentIndex(list(VIEW_LABELS).index(view))
         self.orbit = QtWidgets.QDoubleSpinBox()
-        self.orbit.setRange(-360.0, 360.0)
+        self.orbit.setRange(*ORBIT_RANGE)
+        self.orbit.setValue(last.get("orbit", 0.0))
         self.orbit.setSuffix(" °/s")
         self.title = QtWidgets.QLineEdit(name)
         self.overlay_boxes = {key: QtWidgets.QCheckBox(label) for key, label in OVERLAY_LABELS.items()}
         overlay_row = QtWidgets.QHBoxLayout()
-        for box in self.overlay_boxes.values():
-            box.setChecked(True)
+        for key, box in self.overlay_boxes.items():
+            box.setChecked(last.get(f"overlay/{key}", True))
             overlay_row.addWidget(box)
 
         form = QtWidgets.QFormLayout()
@@ -106,6 +119,40 @@ class ExportVideoDialog(QtWidgets.QDialog):
         for w in (self.fps, self.seconds):
             w.valueChanged.connect(self._update_enabled)
         self._update_enabled()
+
+    # -- remembered choices ---------------------------------------------------------
+    def _last_choices(self) -> dict:
+        """What the last export chose, each value checked (a bad one is left out)."""
+        store = self.store
+        if store is None:
+            return {}
+        out = {"fps": store.value("export/fps", 30, int, *FPS_RANGE),
+               "seconds": store.value("export/seconds", 5.0, float, *SECONDS_RANGE),
+               "orbit": store.value("export/orbit", 0.0, float, *ORBIT_RANGE)}
+        for key, choices in (("format", FORMAT_LABELS), ("resolution", RESOLUTIONS)):
+            value = store.value(f"export/{key}", "", str)
+            if value in choices:
+                out[key] = value
+        for key in OVERLAY_LABELS:
+            out[f"overlay/{key}"] = store.value(f"export/overlay/{key}", True, bool)
+        folder = store.value("export/folder", "", str)
+        if folder and Path(folder).is_dir():
+            out["folder"] = Path(folder)
+        return out
+
+    def _remember(self) -> None:
+        """Keep this export's choices for the next dialog (the view follows the screen)."""
+        store = self.store
+        if store is None:
+            return
+        store.set_value("export/format", self.fmt())
+        store.set_value("export/resolution", self.resolution.currentData())
+        store.set_value("export/fps", self.fps.value())
+        store.set_value("export/seconds", self.seconds.value())
+        store.set_value("export/orbit", self.orbit.value())
+        for key, box in self.overlay_boxes.items():
+            store.set_value(f"export/overlay/{key}", box.isChecked())
+        store.set_value("export/folder", str(Path(self.path.text()).expanduser().parent))  # written on quit
 
     # -- fields -----------------------------------------------------------------
     def fmt(self) -> str:
@@ -167,6 +214,7 @@ class ExportVideoDialog(QtWidgets.QDialog):
                     return None
                 force = True
         job = export_job(self.snapshot, self.meta, settings, path, self.fmt(), force=force)
+        self._remember()
         self.runner = ExportRunner(job, f"Exporting {path.name}...", f"wrote {path}",
                                    self.parentWidget(), show_dialog=show_progress)
         self.accept()
@@ -178,15 +226,17 @@ class ExportVideoDialog(QtWidgets.QDialog):
 
 
 def install(window) -> None:
-    """Add "Export video..." (Ctrl+E), "Export trajectories..." and a record button to ``window``
-    (a MainWindow: ``file_menu``, ``worker``, ``preset``, ``presenter``, ``run_snapshot()``).
+    """Add "Export video..." (Ctrl+E), "Export trajectories..." and an "Export video..." button
+    in the status bar to ``window`` (a MainWindow: ``file_menu``, ``worker``, ``preset``,
+    ``presenter``, ``settings``, ``run_snapshot()``, ``framing()``, ``view_on_screen()``).
     Both export the run on screen (a dropped cluster, memory edits and live changes included),
     completed to its end first."""
     from memscape.gui.export.data_dialog import ask_path, start_trajectory_export
 
     def export_video(snapshot, meta) -> None:
         dialog = ExportVideoDialog(snapshot, meta, name=Path(window.preset).stem, presenter=window.presenter,
-                                   parent=window, framing=window.framing())
+                                   view=window.view_on_screen(), parent=window, framing=window.framing(),
+                                   settings=window.settings)
         dialog.finished.connect(dialog.deleteLater)
         dialog.accepted.connect(lambda: dialog.runner.finished.connect(
             lambda ok, msg: report_outcome(window, ok, msg)))
@@ -209,9 +259,15 @@ def install(window) -> None:
     data.triggered.connect(completed(export_data))
     window.file_menu.insertActions(first, [video, data])
     record = QtWidgets.QToolButton()
-    record.setText("● Record")
-    record.setToolTip("Export a video of the run on screen (Ctrl+E)")
-    record.setStyleSheet("QToolButton { color: rgb(255, 80, 80); font-weight: bold; }")
+    record.setText("\u25cf Export video...")
+    record.setToolTip("Export a video of the run on screen, completed to its end (Ctrl+E); "
+                      "the dialog opens on the view shown and remembers its other choices")
+    palette = record.palette()
+    palette.setColor(QtGui.QPalette.ColorRole.ButtonText, QtGui.QColor(*ALERT_COLOR))
+    record.setPalette(palette)  # a palette and a weight, not a style sheet: the size follows the theme
+    bold = QtGui.QFont()
+    bold.setBold(True)
+    record.setFont(bold)
     record.clicked.connect(completed(export_video))
     window.statusBar().insertPermanentWidget(0, record)
     window.export_actions = {"video": video, "data": data, "record": record}

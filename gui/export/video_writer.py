@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from memscape.engine.atomic_files import TEMP_SUFFIX, atomic_path, check_target, os_error_message
+from memscape.gui.export.gif import GifClip
 
 FORMATS = ("mp4", "gif", "png")
 #: the PyAV encoder each format needs
@@ -103,31 +104,6 @@ def check_encoder(fmt: str) -> None:
                           f"install a PyAV wheel with {name} (pip install av)") from None
 
 
-def gif_palette(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Quantise one RGB frame to 256 colours for GIF: the palette is the 256 most frequent
-    colours at 5 bits per channel, and every colour of the frame maps to its nearest palette entry
-    (squared RGB distance) through a 32768-entry table.
-    Returns (indices (h, w) uint8, palette (256, 4) uint8 ARGB as PyAV's pal8 wants)."""
-    q = (rgb >> 3).astype(np.int32)
-    keys = (q[..., 0] << 10) | (q[..., 1] << 5) | q[..., 2]
-    counts = np.bincount(keys.ravel(), minlength=1 << 15)
-    used = np.flatnonzero(counts)
-    chosen = used[np.argsort(counts[used])[::-1][:256]]
-    # colour of each 15-bit key at the centre of its bin
-    def to_rgb(k: np.ndarray) -> np.ndarray:
-        return (np.stack([(k >> 10) & 31, (k >> 5) & 31, k & 31], axis=-1) * 8 + 4).astype(np.int32)
-    pal_rgb = to_rgb(chosen)
-    used_rgb = to_rgb(used)
-    lut = np.zeros(1 << 15, dtype=np.uint8)
-    for start in range(0, len(used), 4096):  # nearest entry of each used colour, in blocks
-        d = ((used_rgb[start:start + 4096, None, :] - pal_rgb[None, :, :]) ** 2).sum(-1)
-        lut[used[start:start + 4096]] = d.argmin(axis=1)
-    palette = np.zeros((256, 4), dtype=np.uint8)
-    palette[:, 0] = 255
-    palette[:len(chosen), 1:] = np.clip(pal_rgb, 0, 255)
-    return lut[keys], palette
-
-
 class VideoWriter:
     """Write frames of one size to ``path`` as ``fmt`` ("mp4", "gif" or "png" folder).
 
@@ -159,6 +135,7 @@ class VideoWriter:
         self._container = None
         self._stream = None
         self._png = None
+        self._gif: GifClip | None = None
 
     # -- lifecycle --------------------------------------------------------------
     def __enter__(self) -> "VideoWriter":
@@ -224,6 +201,7 @@ class VideoWriter:
             stream.options = {"crf": "18", "preset": "fast"}
         else:
             stream.pix_fmt = "pal8"
+            self._gif = GifClip(self.size, self.fps)  # one palette for the clip, encoded at the end
         self._stream = stream
 
     def write(self, rgb: np.ndarray) -> None:
@@ -239,11 +217,10 @@ class VideoWriter:
             data = b"".join(bytes(p) for p in self._png.encode(frame))
             name = self._tmp / frame_name(self.frames_written)
             self._guard(lambda: name.write_bytes(data))
+        elif self.fmt == "gif":
+            self._guard(lambda: self._gif.add(rgb))
         else:
-            if self.fmt == "gif":
-                frame = av.VideoFrame.from_ndarray(gif_palette(rgb), format="pal8")
-            else:
-                frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
             frame.pts = self.frames_written
             self._guard(lambda: self._container.mux(self._stream.encode(frame)))
         self.frames_written += 1
@@ -254,10 +231,15 @@ class VideoWriter:
         if container is None:
             return
         try:
+            if self._gif is not None:
+                for k, frame in enumerate(self._gif.frames()):
+                    frame.pts = k
+                    container.mux(self._stream.encode(frame))
             if self._stream is not None:
                 container.mux(self._stream.encode(None))
         finally:
             container.close()
+            self._close_gif()
 
     def _close_quietly(self) -> None:
         """Close whatever is open when already failing (the temporary output goes next)."""
@@ -265,3 +247,9 @@ class VideoWriter:
         if container is not None:
             with contextlib.suppress(Exception):
                 container.close()
+        self._close_gif()
+
+    def _close_gif(self) -> None:
+        gif, self._gif = self._gif, None
+        if gif is not None:
+            gif.close()

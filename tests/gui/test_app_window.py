@@ -187,12 +187,13 @@ def test_close_stops_the_worker_and_saves_the_run(make_window, tmp_path):
     assert preset == DEFAULT_PRESET and isinstance(params, Params) and params.beta == 2.5
 
 
-def test_a_click_drops_particles_there_and_restarts_the_run(make_window, qtbot, wait_frames):
+def test_a_ctrl_click_drops_particles_there_in_place_of_the_others(make_window, qtbot, wait_frames):
     window = make_window()
     first = window.recording
-    window.view2d.drop_requested.emit(1.5, -1.5)
+    window.view2d.drop_requested.emit(1.5, -1.5, True)
     qtbot.waitUntil(lambda: window.recording is not first)
     start = window.update_.view(0)
+    assert len(start.main.x) == window.params.particles
     np.testing.assert_allclose(start.main.x.mean(axis=0), [1.5, -1.5], atol=0.1)
     np.testing.assert_array_equal(start.partner.x, start.main.x)  # the partner too
 

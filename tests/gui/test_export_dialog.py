@@ -97,7 +97,7 @@ def test_the_exports_of_the_window_are_of_the_run_on_screen(make_window, qtbot, 
     thread and exactly its recording is exported."""
     window = make_window(particles=30, steps=10)
     first = window.recording
-    window.view2d.drop_requested.emit(1.5, -1.5)
+    window.view2d.drop_requested.emit(1.5, -1.5, True)
     qtbot.waitUntil(lambda: window.recording is not first)
     window.export_actions["video"].trigger()
     qtbot.waitUntil(lambda: getattr(window, "export_dialog", None) is not None, timeout=20_000)
@@ -129,3 +129,43 @@ def test_a_failed_export_is_reported_in_the_window(make_window, qtbot, tmp_path)
     assert "does not exist" in box.text()
     box.close()
     assert list(tmp_path.iterdir()) == []
+
+
+def open_dialog(window, qtbot, layout: int, how: str = "video") -> ExportVideoDialog:
+    """The Export video dialog, opened from layout ``layout`` (by the menu or the status-bar button)."""
+    window.export_dialog = None
+    window.menu_actions[f"layout{layout}"].trigger()
+    qtbot.wait(100)
+    action = window.export_actions[how]
+    action.click() if how == "record" else action.trigger()
+    qtbot.waitUntil(lambda: getattr(window, "export_dialog", None) is not None, timeout=20_000)
+    return window.export_dialog
+
+
+def test_the_dialog_opens_on_the_view_shown_and_remembers_its_choices(make_window, qtbot, tmp_path):
+    window = make_window(particles=30, steps=10)
+    window.resize(1200, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.export_actions["record"].text().endswith("Export video...")
+    for layout, view in ((3, "3d"), (1, "side-by-side")):
+        dialog = open_dialog(window, qtbot, layout, "record")
+        assert dialog.view.currentData() == view  # the view on screen
+        dialog.reject()
+    dialog = open_dialog(window, qtbot, 2)
+    assert dialog.view.currentData() == "2d"
+    dialog.format.setCurrentIndex(dialog.format.findData("gif"))
+    dialog.fps.setValue(4)
+    dialog.seconds.setValue(0.5)
+    dialog.overlay_boxes["params"].setChecked(False)
+    dialog.path.setText(str(tmp_path / "out" / "wells.gif"))
+    (tmp_path / "out").mkdir()
+    runner = dialog.start_export(show_progress=False)
+    qtbot.waitUntil(lambda: not runner.running, timeout=60_000)
+    assert runner.result[0] is True and (tmp_path / "out" / "wells.gif").stat().st_size > 0
+    again = open_dialog(window, qtbot, 3)
+    assert again.fmt() == "gif" and again.fps.value() == 4 and again.seconds.value() == 0.5
+    assert not again.overlay_boxes["params"].isChecked() and again.overlay_boxes["title"].isChecked()
+    assert again.path.text() == str(tmp_path / "out" / "two-wells.gif")  # the last folder, this run's name
+    assert again.view.currentData() == "3d"  # the view follows the screen, not the last export
+    again.reject()

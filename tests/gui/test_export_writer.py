@@ -6,7 +6,7 @@ import av
 import numpy as np
 import pytest
 
-from memscape.gui.export.video_writer import ExportError, VideoWriter, encoded_size, format_for_path, gif_palette
+from memscape.gui.export.video_writer import ExportError, VideoWriter, encoded_size, format_for_path
 
 
 def moving_square(k: int, w: int, h: int) -> np.ndarray:
@@ -138,14 +138,6 @@ def test_odd_size_rounds_up_to_even_for_h264(tmp_path):
     assert encoded_size("gif", (321, 241)) == (321, 241)
     write_clip(tmp_path / "odd.mp4", "mp4", size=(95, 63), frames=2)
     assert decode(tmp_path / "odd.mp4")[0].shape == (64, 96, 3)
-
-
-def test_gif_palette_keeps_few_colours_exactly():
-    img = moving_square(0, 40, 30) // 64 * 64  # at most 4^3 colours, all on the 5-bit grid
-    idx, pal = gif_palette(img)
-    assert pal.shape == (256, 4) and idx.shape == (30, 40)
-    back = pal[idx][..., 1:].astype(int)
-    assert np.abs(back - img).max() <= 4  # 5-bit bins, centred
 
 
 @pytest.mark.parametrize("fmt", ["mp4", "gif", "png"])

@@ -13,6 +13,7 @@ import pytest
 from PyQt6 import QtCore
 
 from memscape.engine.presets import DEFAULT_PRESET
+from memscape.gui.controls import DEFAULT_SPEED
 from memscape.gui.settings import FORMAT, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,14 +88,14 @@ def test_each_bad_value_falls_back_alone_and_is_reported(make_window, tmp_path, 
                           "run/preset": DEFAULT_PRESET, "run/params": {"beta": -3}})
     monkeypatch.setenv("MEMSCAPE_SETTINGS", str(path))
     window = make_window()
-    assert window.controls.sliders["speed"].value() == pytest.approx(20.0)
+    assert window.controls.sliders["speed"].value() == pytest.approx(DEFAULT_SPEED)
     assert window.presenter is False
     assert not window.controls.layers["contours"].isChecked()  # the good value is kept
     text = window.alert_label.text()
     assert all(key in text for key in ("run/speed", "window/geometry", "view/presenter"))
     window.close()
     saved = json.loads(path.read_text())["values"]
-    assert saved["run/speed"] == pytest.approx(20.0) and saved["run/params"]["beta"] > 0
+    assert saved["run/speed"] == pytest.approx(DEFAULT_SPEED) and saved["run/params"]["beta"] > 0
 
 
 @pytest.mark.parametrize("content", [b"", b"\xff\xfe not utf-8", b"[" * 100_000, b'{"format": "other"}',

@@ -1,7 +1,9 @@
-"""The 2D landscape's display geometry: contour lines."""
+"""The 2D landscape's display geometry: contour lines, titles that fit, markers and trails
+that scale with what they show."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from memscape.gui.view_2d import contour_segments
 
@@ -40,3 +42,34 @@ def test_line_layers_are_drawn_as_segments_not_paths(qtbot):
     for item in items:
         assert isinstance(item, pg.PlotCurveItem)
         assert item._shouldUseDrawLineSegments(item.opts["pen"]), item
+
+
+def test_a_title_shrinks_then_wraps_and_only_a_word_too_wide_is_cut(qapp):
+    from PyQt6 import QtGui
+
+    from memscape.gui.view_2d import TITLE_MIN_SHARE, title_lines
+
+    font = QtGui.QFont()
+    text = "Associative memory (modern, beta = 4)"
+    font.setPointSizeF(16)
+    full = QtGui.QFontMetricsF(font).horizontalAdvance(text)
+    assert title_lines(text, QtGui.QFont(), 16, full + 2) == (16.0, [text])
+    pt, lines = title_lines(text, QtGui.QFont(), 16, full * 0.6)  # two lines, balanced
+    assert len(lines) == 2 and " ".join(lines) == text and pt >= 16 * TITLE_MIN_SHARE
+    pt, lines = title_lines(text, QtGui.QFont(), 16, full * 0.25)  # a narrow panel: more lines, no cut
+    assert len(lines) > 2 and " ".join(lines) == text and pt == 16 * TITLE_MIN_SHARE
+    _, lines = title_lines("Supercalifragilistic", QtGui.QFont(), 16, 40)
+    assert lines[0].endswith("\u2026")
+
+
+def test_stars_and_trails_fade_with_their_count_and_ink():
+    from memscape.gui.view_2d import MEMORY_FEW, MEMORY_MIN_SIZE, MEMORY_SIZE, TRAIL_INK, memory_style, trail_share
+
+    assert memory_style(2) == memory_style(MEMORY_FEW) == (MEMORY_SIZE, 1.0)
+    sizes = [memory_style(m)[0] for m in (8, 16, 32, 64, 1000)]
+    assert sizes == sorted(sizes, reverse=True) and sizes[-1] == MEMORY_MIN_SIZE
+    # one view width of ink is full strength; 4 * TRAIL_INK widths a quarter
+    one = np.array([[[0.0, 0.0], [1.0, 0.0]]])
+    assert trail_share(one, 1.0) == 1.0
+    many = np.repeat(one, int(4 * TRAIL_INK), axis=0)
+    assert trail_share(many, 1.0) == pytest.approx(0.25)
