@@ -75,9 +75,14 @@ def check_target(path: str | os.PathLike, folder: bool = False) -> Path:
     return path
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (this one does; another user's, or one we cannot ask
+    about, counts as running). On Windows os.kill(pid, 0) would terminate the process, so
+    there the process is opened and polled instead."""
     if pid == os.getpid():
         return True
+    if os.name == "nt":
+        return _windows_pid_alive(pid)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -85,6 +90,20 @@ def _pid_alive(pid: int) -> bool:
     except (PermissionError, OSError):
         return True  # another user's process, or no way to tell: keep its file
     return True
+
+
+def _windows_pid_alive(pid: int) -> bool:
+    import ctypes
+
+    synchronize, wait_timeout = 0x00100000, 0x00000102
+    kernel32 = ctypes.windll.kernel32
+    handle = kernel32.OpenProcess(synchronize, False, pid)
+    if not handle:
+        return ctypes.GetLastError() == 5  # access denied: it runs, as another user
+    try:
+        return kernel32.WaitForSingleObject(handle, 0) == wait_timeout
+    finally:
+        kernel32.CloseHandle(handle)
 
 
 def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
@@ -95,7 +114,7 @@ def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
     for name in glob.glob(pattern):
         middle = Path(name).name[len(path.name) + 2:-len(TEMP_SUFFIX)]
         pid_text = middle.split(".", 1)[0]
-        if not pid_text.isdigit() or _pid_alive(int(pid_text)):
+        if not pid_text.isdigit() or pid_alive(int(pid_text)):
             continue
         _remove(Path(name))
         removed.append(Path(name))

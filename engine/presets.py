@@ -20,15 +20,21 @@ last line sets a value but has no newline is reported as possibly cut mid-value.
 from __future__ import annotations
 
 import dataclasses
+import json
+import re
 import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import tomli_w
+
+from memscape.engine.atomic_files import os_error_message, write_bytes_atomic
 from memscape.engine.input_files import InputError, nesting_depth, read_text
 from memscape.engine.limits import check_patterns
 from memscape.engine.params import ParamError, Params
 from memscape.engine.patterns import make_patterns
+from memscape.engine.user_folder import presets_folder
 
 #: The built-in presets: the ``presets`` folder of the installed ``memscape.engine`` package
 #: (a checkout's engine/presets/, a wheel's site-packages/memscape/engine/presets/, the
@@ -59,18 +65,20 @@ class Preset:
 
 
 def preset_path(name_or_path: str | Path) -> Path:
-    """A built-in preset's file by name, or the given path to a .toml file."""
+    """A built-in preset's file by name, else one of the user's (saved by "Save preset
+    as...", :func:`save_user_preset`), or the given path to a .toml file."""
     text = str(name_or_path)
     if text.endswith(".toml") or "/" in text or "\\" in text:
         path = Path(text)
         if not path.exists():
             raise PresetError(f"{path}: no such preset file")
         return path
-    path = PRESET_DIR / f"{text}.toml"
-    if not path.is_file():
-        known = ", ".join(name for name, _ in list_presets())
-        raise PresetError(f"{text!r} is not a built-in preset (known: {known}) nor a path to a .toml file")
-    return path
+    for folder in (PRESET_DIR, presets_folder()):
+        path = folder / f"{text}.toml"
+        if path.is_file():
+            return path
+    known = ", ".join(name for name, _ in list_presets())
+    raise PresetError(f"{text!r} is not a built-in or saved preset (known: {known}) nor a path to a .toml file")
 
 
 def _parse(path: Path) -> tuple[dict[str, Any], str]:
@@ -208,15 +216,53 @@ def load_preset(name_or_path: str | Path) -> Params:
 
 
 def list_presets() -> list[tuple[str, str]]:
-    """(name, description) of every built-in preset, the default first, then by name."""
+    """(name, description) of every built-in preset, the default first, then by name; then the
+    user's saved presets by name, their descriptions marked "(saved)"."""
+    return _listed_in(PRESET_DIR, "") + _listed_in(presets_folder(), "(saved) ")
+
+
+def _listed_in(folder: Path, mark: str) -> list[tuple[str, str]]:
     out = []
-    for path in sorted(PRESET_DIR.glob("*.toml")):
+    builtin = {p.stem for p in PRESET_DIR.glob("*.toml")} if folder != PRESET_DIR else set()
+    for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+        if path.stem in builtin:  # a built-in's name wins (save_user_preset refuses it)
+            continue
         try:
             description = str(_parse(path)[0].get("description", ""))
-        except PresetError as exc:  # a damaged install: listed with the reason, refused when loaded
+        except PresetError as exc:  # a damaged file: listed with the reason, refused when loaded
             description = f"(cannot be loaded: {exc})"
-        out.append((path.stem, description))
+        out.append((path.stem, mark + description))
     return sorted(out, key=lambda item: (item[0] != DEFAULT_PRESET, item[0]))
+
+
+#: a saved preset's name: a file name on every platform, and a --preset argument that is not a path
+PRESET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+def save_user_preset(name: str, description: str, params: Params, replace: bool = False) -> Path:
+    """Write ``params`` as the preset ``name`` in the user's folder
+    (:func:`engine.user_folder.presets_folder`): a TOML file of every parameter and the
+    [patterns] table, which :func:`load_preset` reads back to equal Params. Refused (one line):
+    a name that is not a plain file name (:data:`PRESET_NAME`), a built-in's name, and an
+    existing saved preset unless ``replace``."""
+    if not PRESET_NAME.fullmatch(name):
+        raise PresetError(f"{name!r}: a preset name is 1 to 64 letters, digits, '-' or '_', starting with a "
+                          f"letter or digit")
+    if (PRESET_DIR / f"{name}.toml").is_file():
+        raise PresetError(f"{name!r} is a built-in preset's name; choose another")
+    folder = presets_folder()
+    path = folder / f"{name}.toml"
+    if path.exists() and not replace:
+        raise PresetError(f"{path}: a saved preset of that name exists")
+    table = json.loads(params.to_json())  # JSON's "inf" for an infinite value, which Params reads back
+    patterns = table.pop("patterns")
+    data = {"name": name, "description": str(description), "params": table, "patterns": patterns}
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomic(path, tomli_w.dumps(data).encode("utf-8"))
+    except OSError as exc:
+        raise PresetError(os_error_message(path, exc)) from None
+    return path
 
 
 def _typed(path: Path, data: dict[str, Any], key: str, kind: type, expected: str, default: Any) -> Any:

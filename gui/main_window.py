@@ -9,6 +9,8 @@ export dialog fills, and every view has ``render_image(width, height) -> QImage`
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import time
 from pathlib import Path
 
@@ -16,18 +18,20 @@ import numpy as np
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from memscape.engine.params import ParamError, Params
-from memscape.engine.presets import list_presets, load_preset
+from memscape.engine.presets import list_presets, load_preset, save_user_preset
 from memscape.gui import help as help_menu
 from memscape.gui import theme
+from memscape.gui.autosave import Autosave
 from memscape.gui.controls import DEFAULT_SPEED, SPEED_RANGE, ControlsPanel, FittedLabel
 from memscape.gui.energy_trace import EnergyTracePlot
+from memscape.gui.experiments.panel import ExperimentPanel
 from memscape.gui.explanation import ExplanationStrip
 from memscape.gui.export.dialog import install as install_export
+from memscape.gui.draw_step import Views, draw_step
 from memscape.gui.image_grid import ImageGridView
 from memscape.gui.schedule_plot import SchedulePlot
-from memscape.gui.session import Session, SessionError, read_session, write_session
-from memscape.gui.settings import Settings
-from memscape.gui.draw_step import Views, draw_step
+from memscape.gui.session import Session, SessionError, arrays_path, read_session, write_session
+from memscape.gui.settings import LAYOUT_VERSION, Settings
 from memscape.gui.side_by_side import SideBySideView
 from memscape.gui.view_2d import LAYERS, Landscape2DView
 from memscape.gui.worker import SimulationWorker, Update
@@ -35,7 +39,7 @@ from memscape.gui.worker import SimulationWorker, Update
 # dock name -> title; the order is the View menu's
 DOCKS = {"controls": "Controls", "side": "Side by side: AM vs diffusion", "view2d": "Landscape 2D",
          "view3d": "Landscape 3D", "energy": "Energy trace", "schedule": "Noise schedule",
-         "images": "Images", "explanation": "What you see (Table 1)"}
+         "images": "Images", "experiments": "Experiments", "explanation": "What you see (Table 1)"}
 # layout key (its shortcut) -> title; see _apply_layout
 LAYOUTS = {1: "Figure 1: side by side", 2: "Explore: 2D landscape", 3: "3D landscape"}
 ORBIT_TICK_MS = 40
@@ -96,6 +100,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.schedule = SchedulePlot()
         self.side = SideBySideView()
         self.images = ImageGridView()
+        self.experiments = ExperimentPanel(backend or params.backend)
         self.explanation = ExplanationStrip()
         # the strip wraps its sentences and scrolls when they need more lines than it shows
         self.explanation_area = QtWidgets.QScrollArea()
@@ -110,7 +115,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.explanation.setToolTip("which row of the paper's Table 1 this run shows, in plain words")
         widgets = {"controls": self.controls, "side": self.side, "view2d": self.view2d,
                    "view3d": self.view3d, "energy": self.energy, "schedule": self.schedule,
-                   "images": self.images, "explanation": self.explanation_area}
+                   "images": self.images, "experiments": self.experiments, "explanation": self.explanation_area}
         self.docks: dict[str, QtWidgets.QDockWidget] = {}
         self.setDockNestingEnabled(True)
         self.setCorner(QtCore.Qt.Corner.BottomLeftCorner, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -155,6 +160,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.worker.start()
         if autoplay:
             self.worker.send("play", True)
+        self.autosave = Autosave(self)
+        if self.autosave.unclean_exit():
+            QtCore.QTimer.singleShot(0, self._offer_recovery)
+        self.autosave.start()
 
     # -- construction ----------------------------------------------------------
     def _build_menus(self) -> None:
@@ -176,6 +185,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
         action(self.file_menu, "open_session", "Open session...", self._open_session, QtGui.QKeySequence.StandardKey.Open)
         action(self.file_menu, "save_session", "Save session...", self._save_session, QtGui.QKeySequence.StandardKey.Save)
+        action(self.file_menu, "save_preset", "Save preset as...", self._save_preset)
         self.file_menu.addSeparator()
         action(self.file_menu, "screenshot", "Screenshot to Pictures", self.screenshot, "S")
         self.file_menu.addSeparator()
@@ -278,6 +288,7 @@ class MainWindow(QtWidgets.QMainWindow):
         for name in rest:
             self.tabifyDockWidget(d[big], d[name])
         self.tabifyDockWidget(d[big], d["images"])
+        self.tabifyDockWidget(d[big], d["experiments"])
         for name, dock in d.items():
             dock.setVisible(not (name == "controls" and controls_hidden))
         d[big].raise_()
@@ -610,23 +621,38 @@ class MainWindow(QtWidgets.QMainWindow):
         elif not self.in_sight(self._big_view):
             self.docks[self._big_view].raise_()
 
-    # -- sessions ---------------------------------------------------------------------
+    # -- sessions and presets ----------------------------------------------------------
+    def session_ready(self) -> bool:
+        """Whether a run is on screen to save as a session."""
+        return self.update_ is not None
+
     def session(self) -> Session:
+        """The session on screen: the preset, every parameter, the speed, the overlays, the
+        dock layout and the run's initial states (a dropped cluster included)."""
+        start = np.array(self.update_.snapshot.tracks[0]["x"][0], copy=True) if self.update_ is not None else None
+        layout = base64.b64encode(bytes(self.saveState(LAYOUT_VERSION))).decode("ascii")
         return Session(self.preset, self.params, self.controls.sliders["speed"].value(),
-                       {name: box.isChecked() for name, box in self.controls.layers.items()})
+                       {name: box.isChecked() for name, box in self.controls.layers.items()}, start, layout)
 
     def apply_session(self, session: Session) -> None:
-        """Restore a saved session: its parameters start a new run."""
+        """Restore a saved session: its parameters and initial states start a new run, and its
+        layout, speed and overlays come back."""
         self.controls.sliders["speed"].setValue(session.speed)
         self._on_speed(session.speed)
         for name, on in session.layers.items():
             if name in self.controls.layers:
                 self.controls.layers[name].setChecked(on)
+        if session.layout:
+            try:
+                self.restoreState(QtCore.QByteArray(base64.b64decode(session.layout, validate=True)), LAYOUT_VERSION)
+            except (binascii.Error, ValueError):
+                self.statusBar().showMessage("the session's layout could not be read; kept this one", 8000)
         self.preset, self.params = session.preset or self.preset, session.params
+        self.worker.set_label(Path(self.preset).stem)
         self.controls.set_preset(self.preset)
         self.controls.set_params(self.params)
         self.live = True
-        self.worker.send("rebuild", self.params)
+        self.worker.send("load", (self.params, session.start))
 
     def _save_session(self) -> None:
         path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save session", "memscape-session.json",
@@ -637,15 +663,53 @@ class MainWindow(QtWidgets.QMainWindow):
             except OSError as exc:
                 self.statusBar().showMessage(f"could not write {path}: {exc.strerror or exc}", 10000)
                 return
-            self.statusBar().showMessage(f"session saved to {path}", 8000)
+            self.statusBar().showMessage(f"session saved to {path} (its particles in {arrays_path(path).name})", 8000)
 
     def _open_session(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open session", "", "Memscape session (*.json)")
         if path:
-            try:
-                self.apply_session(read_session(path))
-            except SessionError as exc:
-                self.statusBar().showMessage(str(exc), 10000)
+            self.open_session(path)
+
+    def open_session(self, path: str | Path) -> bool:
+        try:
+            self.apply_session(read_session(path))
+        except SessionError as exc:
+            self._on_failed(str(exc))
+            return False
+        self.statusBar().showMessage(f"opened {path}", 8000)
+        return True
+
+    def _save_preset(self) -> None:
+        name, ok = QtWidgets.QInputDialog.getText(self, "Save preset as", "Name of the preset (letters, digits, - and _):",
+                                                  text=f"{Path(self.preset).stem}-mine")
+        if ok and name:
+            self.save_preset(name)
+
+    def save_preset(self, name: str, replace: bool = False) -> Path | None:
+        """The parameters on screen as the user's preset ``name``: listed beside the built-ins
+        here and by ``memscape presets``."""
+        description = f"saved from {Path(self.preset).stem} on {time.strftime('%Y-%m-%d')}"
+        try:
+            path = save_user_preset(name, description, self.params, replace)
+        except ParamError as exc:
+            self._on_failed(str(exc))
+            return None
+        self.preset = name
+        self.controls.set_preset(name)
+        self.statusBar().showMessage(f"preset {name!r} saved to {path}", 8000)
+        return path
+
+    def _offer_recovery(self) -> None:
+        """The last session did not close: offer its autosave (not modal: the app goes on)."""
+        saved = time.strftime("%H:%M on %d %b", time.localtime(self.autosave.path.stat().st_mtime))
+        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Question, "Recover the last session?",
+                                    f"Memscape did not close properly last time. Restore the session it saved at "
+                                    f"{saved}?", QtWidgets.QMessageBox.StandardButton.Yes
+                                    | QtWidgets.QMessageBox.StandardButton.No, self)
+        box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.accepted.connect(lambda: self.open_session(self.autosave.path))
+        self.recovery_box = box
+        box.open()
 
     # -- screenshot, close -------------------------------------------------------------
     def screenshot(self) -> Path | None:
@@ -661,6 +725,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         self._orbit.stop()
+        self.autosave.stop()
+        self.experiments.cancel()
+        self.experiments.wait()
         self.worker.stop()
         presenter = self.presenter
         self._set_presenter(False)  # the layout is saved as the normal theme lays it out

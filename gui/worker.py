@@ -52,6 +52,7 @@ class Update:
 
 class SimulationWorker(QtCore.QThread):
     """See the module docstring. Commands (``send``): ("params", Params), ("rebuild", Params),
+    ("load", (Params, initial states (N, D) or None)): a new run from a session,
     ("play", bool), ("step",), ("reset",), ("seek", index), ("drop", (u, v, replace)),
     ("speed", steps_per_s), ("add_memory", (x, y)), ("move_memory", (i, x, y)),
     ("delete_memory", i), ("undo",), ("redo",), ("loop", bool): replay each run on its own when
@@ -170,11 +171,14 @@ class SimulationWorker(QtCore.QThread):
         run = self.run_
         if kind not in KEEP_REPLAY:
             self._replay_at = None
-        if kind == "rebuild" or (kind == "params" and run is None):
+        if kind in ("rebuild", "load") or (kind == "params" and run is None):
+            params, init = payload if kind == "load" else (payload, None)
             if run is None:
-                self.run_ = Run(payload, get_backend(self._backend_name, payload.precision), label=self._label)
+                self.run_ = Run(params, get_backend(self._backend_name, params.precision), init=init, label=self._label)
             else:
-                run.rebuild(payload)
+                run.rebuild(params, init)
+            if kind == "load":
+                self.params_changed.emit(self.run_.params)
             self._publish()
             return
         if kind == "speed":

@@ -7,7 +7,9 @@ CLI tests) inherit both. Where Xvfb is missing, the engine tests still run: on L
 with no display the tests that need one are skipped, saying so; macOS and Windows have a
 display of their own.
 """
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 
@@ -18,6 +20,9 @@ import main  # noqa: F401  (main.py makes the checkout the memscape package, as 
 os.environ["LIBGL_ALWAYS_SOFTWARE"] = "1"
 # CI runs as root with no login session: without a runtime directory Qt warns when asked for
 # one, and Qt warnings fail tests.
+# Saved presets and the autosave go to a folder of the test run's, never the user's.
+os.environ["MEMSCAPE_HOME"] = tempfile.mkdtemp(prefix="memscape-home-")
+atexit.register(shutil.rmtree, os.environ["MEMSCAPE_HOME"], True)
 if not os.environ.get("XDG_RUNTIME_DIR"):
     os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="memscape-runtime-")  # mode 0700
 

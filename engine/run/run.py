@@ -261,12 +261,13 @@ class Run:
         """Back to the start (or to ``init``): a new recording."""
         self._build(self.params, self.start if init is None else init)
 
-    def rebuild(self, params: Params) -> None:
-        """A new run (a preset, a reseed): new particles from the seed, a new recording."""
+    def rebuild(self, params: Params, init: Any = None) -> None:
+        """A new run (a preset, a reseed, a session): new particles from the seed (or ``init``,
+        the exact initial states), a new recording, no memory edits to undo."""
         self.clicks = 0
         self._undo.clear()
         self._redo.clear()
-        self._build(params, init=None)
+        self._build(params, init=init)
 
     def seek(self, index: int) -> None:
         """Continue from recorded entry ``index``: the entries after it are dropped and both

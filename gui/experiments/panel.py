@@ -124,6 +124,8 @@ class ExperimentPanel(QtWidgets.QWidget):
             edit.returnPressed.connect(self.start)
             self.fields[name] = edit
             self.form.addRow(name, edit)
+        if not self.running:  # the figure's axes and title, empty until the experiment runs
+            DRAW[module.NAME](self.plot.getPlotItem(), Result(module.NAME, tuple(module.COLUMNS), defaults))
 
     def settings(self):
         """The experiment's Settings from the fields (only the ones changed from the default);

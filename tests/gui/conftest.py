@@ -50,6 +50,7 @@ def _isolated_settings(tmp_path, monkeypatch):
     from PyQt6 import QtCore
 
     monkeypatch.setenv("MEMSCAPE_SETTINGS", str(tmp_path / "settings.json"))
+    monkeypatch.setenv("MEMSCAPE_HOME", str(tmp_path / "home"))  # saved presets, the autosave
     QtCore.QStandardPaths.setTestModeEnabled(True)
     yield
     QtCore.QStandardPaths.setTestModeEnabled(False)

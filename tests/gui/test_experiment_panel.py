@@ -59,3 +59,15 @@ def test_a_bad_setting_is_one_line_and_runs_nothing(panel, qtbot):
     panel.start()
     assert not panel.running and "resolution" in panel.status.text() and "\n" not in panel.status.text()
     assert np.all([not b.isEnabled() for b in (panel.csv_button, panel.png_button)])
+
+
+def test_the_window_has_the_panel_and_closing_it_stops_a_running_experiment(make_window, qtbot):
+    window = make_window()
+    panel = window.experiments
+    assert window.docks["experiments"].widget() is panel
+    window.docks["experiments"].raise_()
+    choose(panel, "capacity")
+    panel.start()
+    qtbot.waitUntil(lambda: panel.running)
+    window.close()  # the fixture then checks that no thread outlived the window
+    assert not panel.running
