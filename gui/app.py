@@ -86,8 +86,40 @@ def run_app(args) -> int:
         preset, params = DEFAULT_PRESET, load_preset(DEFAULT_PRESET)
     if not args.preset and last_params is not None and preset == last_preset:
         params = last_params  # the slider values of the last session
+    ended = close_on_signals()  # before the window: a signal while it builds closes it once built
     window = MainWindow(preset, params, backend=args.backend, settings=settings)
+    ended["window"] = window
     window.show()
     if args.quit_after is not None:
         QtCore.QTimer.singleShot(int(args.quit_after * 1000), window.close)
-    return app.exec()
+    if "code" in ended:
+        QtCore.QTimer.singleShot(0, window.close)
+    code = app.exec()
+    return ended.get("code", code)
+
+
+def close_on_signals() -> dict:
+    """SIGINT, SIGTERM and SIGHUP close the window (the returned dict's "window", once it is
+    there) as its Quit does (the settings saved, a last autosave, the worker stopped, no crash
+    marker left); the app then exits with 128 + the signal's number, which the dict's "code"
+    holds. Qt's event loop runs in C++, where Python's handlers cannot run: a timer wakes the
+    interpreter five times a second so that they do."""
+    import signal
+
+    from memscape.engine.interrupts import SIGNALS
+
+    ended: dict = {}
+
+    def handler(signum, _frame):
+        if "code" not in ended:
+            ended["code"] = 128 + signum
+            print(f"memscape: {signal.Signals(signum).name}: closing the window", file=sys.stderr, flush=True)
+            if "window" in ended:
+                QtCore.QTimer.singleShot(0, ended["window"].close)
+
+    for signum in SIGNALS:
+        signal.signal(signum, handler)
+    wake = QtCore.QTimer(QtWidgets.QApplication.instance(), interval=200)
+    wake.timeout.connect(lambda: None)
+    wake.start()
+    return ended

@@ -12,10 +12,12 @@ rate, length, camera orbit, overlays and folder) in the app's settings.
 """
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from PyQt6 import QtCore, QtGui, QtWidgets
 
+from memscape.engine.limits import LimitError, check_video
 from memscape.engine.run import Snapshot
 from memscape.gui.export.frame_renderer import export_job, gl_available
 from memscape.gui.export.settings import OVERLAYS, RESOLUTIONS, RenderSettings
@@ -200,6 +202,12 @@ class ExportVideoDialog(QtWidgets.QDialog):
         settings = self.settings()
         if settings.view == "3d" and not gl_available():
             self._refuse("The 3D view needs OpenGL, which is not available here. Choose the 2D view.")
+            return None
+        try:  # the frames and pixels the limits allow (engine/limits.py), in the dialog's words
+            check_video(settings.frame_count, settings.size)
+        except LimitError as exc:
+            words = {"--size": "resolution", "--seconds": "length", "--fps": "frame rate"}
+            self._refuse(functools.reduce(lambda text, kv: text.replace(*kv), words.items(), str(exc)))
             return None
         path = Path(self.path.text()).expanduser()
         force = False

@@ -36,7 +36,7 @@ def test_settings_parse_lists_numbers_and_run_parameters():
     (capacity, "flip", "expected key=value"),
     (basins, "betta=2", "betta: unknown parameter"),
     (basins, "methods=heun@nope", "methods: 'heun@nope'"),
-    (basins, "preset=nope", "'nope' is not a built-in preset"),
+    (basins, "preset=nope", "'nope' is not a built-in or saved preset"),
     (temperature, "sampler=ddpm", "sampler: 'ddpm' is not one of euler, heun, ddim"),
 ])
 def test_bad_settings_say_which_and_why(module, item, needle):

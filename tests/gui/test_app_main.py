@@ -28,7 +28,7 @@ def test_main_opens_the_chosen_preset_and_remembers_it(tmp_path):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (dict(preset="no-such-preset"), "not a built-in preset"),
+    (dict(preset="no-such-preset"), "not a built-in or saved preset"),
     (dict(backend="cupy"), "--backend cupy"),
 ])
 def test_bad_arguments_exit_2_with_a_message(argv, message, capsys):
@@ -42,3 +42,28 @@ def test_bad_arguments_exit_2_with_a_message(argv, message, capsys):
     args = argparse.Namespace(**{"preset": None, "backend": "numpy", "quit_after": 1.0, **argv})
     assert run_app(args) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("signame, code", [("SIGTERM", 143), ("SIGINT", 130)])
+def test_a_signal_closes_the_app_as_quit_does(tmp_path, signame, code):
+    """Ctrl-C in the terminal, or a kill, closes the window: settings saved, no crash marker."""
+    import signal
+    import time
+
+    settings = tmp_path / "settings.json"
+    env = {**os.environ, "MEMSCAPE_SETTINGS": str(settings), "MEMSCAPE_HOME": str(tmp_path / "home"),
+           "LIBGL_ALWAYS_SOFTWARE": "1"}
+    proc = subprocess.Popen([sys.executable, "main.py", "--backend", "numpy"], cwd=ROOT, env=env,
+                            stderr=subprocess.PIPE, text=True)
+    marker = tmp_path / "home" / "autosave" / f"running-{proc.pid}"
+    deadline = time.monotonic() + 60
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert marker.exists(), "the app did not start"
+    time.sleep(3)  # its first run on screen, which the last autosave writes
+    proc.send_signal(getattr(signal, signame))
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == code, err
+    assert "closing the window" in err and "Traceback" not in err
+    assert settings.is_file() and not marker.exists()
+    assert (tmp_path / "home" / "autosave" / "session.json").is_file()

@@ -169,3 +169,16 @@ def test_the_dialog_opens_on_the_view_shown_and_remembers_its_choices(make_windo
     assert again.path.text() == str(tmp_path / "out" / "two-wells.gif")  # the last folder, this run's name
     assert again.view.currentData() == "3d"  # the view follows the screen, not the last export
     again.reject()
+
+
+def test_a_video_beyond_the_limits_is_refused_in_the_dialogs_words(qtbot, recorded, tmp_path, monkeypatch):
+    refused = []
+    dialog = ExportVideoDialog(*recorded, name="huge", folder=tmp_path)
+    qtbot.addWidget(dialog)
+    monkeypatch.setattr(dialog, "_refuse", refused.append)
+    dialog.resolution.setCurrentIndex(dialog.resolution.findData("4K"))
+    dialog.fps.setValue(120)
+    dialog.seconds.setValue(600)  # 72,000 frames of 4K: beyond the pixel limit
+    assert dialog.start_export(show_progress=False) is None
+    assert refused and "resolution" in refused[0] and "--" not in refused[0]
+    assert list(tmp_path.iterdir()) == []
