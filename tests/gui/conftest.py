@@ -46,11 +46,13 @@ def _collect_after_each_test():
 
 
 @pytest.fixture(autouse=True)
-def _isolated_settings(tmp_path, monkeypatch):
+def _isolated_settings(tmp_path_factory, monkeypatch):
+    """Settings, saved presets and the autosave in folders of each test's own, beside (not in)
+    its tmp_path, which tests check is left as they expect."""
     from PyQt6 import QtCore
 
-    monkeypatch.setenv("MEMSCAPE_SETTINGS", str(tmp_path / "settings.json"))
-    monkeypatch.setenv("MEMSCAPE_HOME", str(tmp_path / "home"))  # saved presets, the autosave
+    monkeypatch.setenv("MEMSCAPE_SETTINGS", str(tmp_path_factory.mktemp("settings") / "settings.json"))
+    monkeypatch.setenv("MEMSCAPE_HOME", str(tmp_path_factory.mktemp("home")))
     QtCore.QStandardPaths.setTestModeEnabled(True)
     yield
     QtCore.QStandardPaths.setTestModeEnabled(False)
