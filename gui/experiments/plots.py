@@ -63,7 +63,7 @@ def _start(plot: pg.PlotItem, title: str, x: str, y: str, legend: tuple[int, int
         plot.legend.clear()
     if legend is not None:
         if plot.legend is None:
-            plot.addLegend(brush=pg.mkBrush(24, 26, 31, 210))
+            plot.addLegend(brush=pg.mkBrush(*theme.PLOT_BACKGROUND, 210))
         plot.legend.setOffset(legend)
 
 

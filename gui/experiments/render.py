@@ -21,10 +21,11 @@ def render_png(result: Any, path: str | os.PathLike, size: tuple[int, int] = SIZ
     from PyQt6 import QtCore, QtWidgets
 
     from memscape.engine.atomic_files import os_error_message, write_bytes_atomic
+    from memscape.gui import theme
     from memscape.gui.experiments.plots import DRAW
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["memscape"])
-    widget = pg.PlotWidget(background=(24, 26, 31))
+    widget = pg.PlotWidget(background=theme.plot_background(False))
     try:
         widget.resize(*size)
         DRAW[result.name](widget.getPlotItem(), result)
