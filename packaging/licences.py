@@ -242,7 +242,6 @@ class _Debian:
         self.available = shutil.which("dpkg-query") is not None
         self.used = False
         self.missing: set[str] = set()
-        self._downloads = None
 
     def package_of(self, path: Path) -> str | None:
         if not self.available:
@@ -270,15 +269,13 @@ class _Debian:
         return target.relative_to(self.folder.parent).as_posix()
 
     def _from_deb(self, package: str) -> bytes:
-        if self._downloads is None:
-            self._downloads = Path(tempfile.mkdtemp(prefix="memscape-licences-"))
-        done = subprocess.run(["apt-get", "download", package], cwd=self._downloads,
-                              capture_output=True, text=True)
-        debs = sorted(self._downloads.glob(f"{package}_*.deb"))
-        if done.returncode != 0 or not debs:
-            raise LicenceError(f"apt-get download {package} failed ({done.stderr.strip()}); "
-                               "run apt-get update and build again")
-        tar = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(debs[-1])], capture_output=True, check=True)
+        with tempfile.TemporaryDirectory(prefix="memscape-licences-") as downloads:
+            done = subprocess.run(["apt-get", "download", package], cwd=downloads, capture_output=True, text=True)
+            debs = sorted(Path(downloads).glob(f"{package}_*.deb"))
+            if done.returncode != 0 or not debs:
+                raise LicenceError(f"apt-get download {package} failed ({done.stderr.strip()}); "
+                                   "run apt-get update and build again")
+            tar = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(debs[-1])], capture_output=True, check=True)
         text = subprocess.run(["tar", "-xO", f"./usr/share/doc/{package}/copyright"], input=tar.stdout,
                               capture_output=True)
         if text.returncode != 0 or not text.stdout:

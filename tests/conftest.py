@@ -25,6 +25,7 @@ os.environ["MEMSCAPE_HOME"] = tempfile.mkdtemp(prefix="memscape-home-")
 atexit.register(shutil.rmtree, os.environ["MEMSCAPE_HOME"], True)
 if not os.environ.get("XDG_RUNTIME_DIR"):
     os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="memscape-runtime-")  # mode 0700
+    atexit.register(shutil.rmtree, os.environ["XDG_RUNTIME_DIR"], True)
 
 
 def _linux_without_display() -> bool:
