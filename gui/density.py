@@ -55,6 +55,11 @@ class Density:
         ny, nx = self.counts.shape
         return ((self.x_range[1] - self.x_range[0]) / nx, (self.y_range[1] - self.y_range[0]) / ny)
 
+    @functools.cached_property
+    def rgba(self) -> np.ndarray:
+        """:func:`density_rgba` of these counts, made once however many views draw them."""
+        return density_rgba(self)
+
     @property
     def peak(self) -> int:
         """The count of the fullest bin (0 when no particle is inside)."""

@@ -21,7 +21,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui
 
-from memscape.gui.density import Density, density_rgba, legend
+from memscape.gui.density import Density, legend
 from memscape.gui.segment_lines import segment_lines
 from memscape.gui.theme import COLORMAP, HIGHLIGHT_COLOR, MEMORY_COLOR, particle_brushes, place_in_corner
 from memscape.gui.trail_thinning import thinned
@@ -447,7 +447,7 @@ class Landscape2DView(pg.PlotWidget):
             return
         self._xy = np.zeros((0, 2))  # nothing to hover
         self.particles.set_positions(self._xy)
-        self.density.setImage(density_rgba(density), autoLevels=False)
+        self.density.setImage(density.rgba, autoLevels=False)
         (x0, x1), (y0, y1) = density.x_range, density.y_range
         self.density.setRect(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
         words = legend(density)
