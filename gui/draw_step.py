@@ -15,7 +15,7 @@ from PyQt6 import QtWidgets
 
 from memscape.engine.run import SimStep, StepView
 from memscape.gui import theme
-from memscape.gui.density import Density, particle_density, shows_density
+from memscape.gui.density import Density, legend, particle_density, shows_density
 
 
 @dataclasses.dataclass
@@ -126,10 +126,12 @@ def draw_landscape_3d(view, sim: SimStep, memories_uv, density: Density | None =
     sigma = 0 a diffusion particle has no finite energy at all."""
     land = sim.landscape
     view.set_landscape(land["energy"], (land["x"][0], land["x"][-1]), (land["y"][0], land["y"][-1]))
-    view.set_density(None if density is None else density.rgba)
+    colors = theme.particle_colors(len(sim.uv)) / 255.0
     if density is None:
-        view.set_particles(sim.uv, None, theme.particle_colors(len(sim.uv)) / 255.0)
+        view.set_density(None)
+        view.set_particles(sim.uv, None, colors)
     else:  # no point sprites: the density on the surface; the trails keep their colours
-        view.set_particles(np.zeros((0, 2)), None, theme.particle_colors(len(sim.uv)) / 255.0)
+        view.set_density(density.rgba, legend(density))
+        view.set_particles(np.zeros((0, 2)), None, colors)
     view.set_trails(sim.trail)
     view.set_memories(memories_uv)

@@ -70,6 +70,7 @@ def test_100000_particles_show_as_a_density_and_5000_as_points(make_window, qtbo
     if hasattr(window.view3d, "surface"):
         np.testing.assert_array_equal(window.view3d.surface._density, image)  # on the 3D surface too
         assert len(window.view3d._particles[0]) == 0  # no point sprites
+        assert window.view3d.toolTip() == words  # the scale, in words
     # hovering over the crowd picks nobody
     vb = view.getPlotItem().vb
     centre = view.mapFromScene(vb.mapViewToScene(QtCore.QPointF(*np.median(shown.main.uv, axis=0))))
@@ -85,6 +86,7 @@ def test_100000_particles_show_as_a_density_and_5000_as_points(make_window, qtbo
                                   window.shown.main.uv.astype(np.float64))
     if hasattr(window.view3d, "surface"):
         assert window.view3d.surface._density is None and len(window.view3d._particles[0]) == 5_000
+        assert window.view3d.toolTip() == ""
 
 
 def test_the_particle_control_reaches_100000(make_window):
