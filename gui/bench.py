@@ -39,12 +39,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--app-probe", nargs=3, type=float, metavar=("PARTICLES", "SECONDS", "LAYOUT"),
                         help=argparse.SUPPRESS)  # the child process of app_fps
     parser.add_argument("--profile", metavar="FILE",
-                        help="with --app-probe: write cProfile's table of the GUI thread's calls to FILE")
+                        help="with --app-probe PARTICLES SECONDS LAYOUT (one app figure, e.g. 100000 4 2): "
+                             "write cProfile's table of the GUI thread's calls to FILE")
     parser.add_argument("--soak-probe", nargs=2, type=float, metavar=("PARTICLES", "SECONDS"),
                         help=argparse.SUPPRESS)  # the child process of app_soak
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.profile is not None and args.app_probe is None:
+        print("memscape bench: --profile goes with --app-probe PARTICLES SECONDS LAYOUT", file=sys.stderr)
+        return 2
     if args.app_probe is not None:
         from memscape.gui.app_probe import measure_fps
 

@@ -36,6 +36,14 @@ def test_quick_json_has_every_figure_with_positive_finite_numbers():
     assert [g["particles"] for g in report["gui"]] == [5_000, 100_000]  # points, and the live density
 
 
+def test_profile_without_an_app_probe_is_a_usage_error(tmp_path):
+    r = subprocess.run([sys.executable, str(ROOT / "main.py"), "bench", "--profile", str(tmp_path / "p.txt")],
+                       cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and r.stdout == ""
+    assert len(r.stderr.strip().splitlines()) == 1 and "--app-probe" in r.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_bench_imports_no_qt():
     code = "import sys, main, memscape.engine.bench, memscape.gui.bench; sys.exit(any(m.startswith(('PyQt6', 'pyqtgraph', 'OpenGL')) for m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
