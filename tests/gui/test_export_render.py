@@ -211,7 +211,7 @@ def test_the_window_and_the_exporter_draw_the_same_picture_of_a_step(make_window
     assert differ.mean() < 0.005, f"{differ.mean():.2%} of the pixels differ"
 
 
-@pytest.mark.parametrize("view", ["2d", "3d"])
+@pytest.mark.parametrize("view", ["2d", "side-by-side", "3d"])
 def test_the_exported_density_is_the_window_s_picture(make_window, wait_frames, qtbot, themed, view, monkeypatch):
     """Above DENSITY_ABOVE particles both draw the density (gui.draw_step decides for both)."""
     from memscape.gui import draw_step
