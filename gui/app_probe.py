@@ -4,10 +4,15 @@ timers sampled every second). memscape.gui.bench runs each in a child process, s
 itself never imports Qt; each prints one line of JSON and exits at once."""
 from __future__ import annotations
 
+import cProfile
+import io
 import json
 import os
+import pstats
 import threading
 import time
+
+from memscape.engine.atomic_files import write_bytes_atomic
 
 
 def _window(particles: int, steps: int, layout: int):
@@ -29,12 +34,16 @@ def _window(particles: int, steps: int, layout: int):
     return app, window
 
 
-def measure_fps(particles: int, seconds: float, layout: int = 1, warmup_s: float = 1.0) -> None:
+def measure_fps(particles: int, seconds: float, layout: int = 1, warmup_s: float = 1.0,
+                profile: str | None = None) -> None:
     """Count the frames the window draws in ``seconds`` after ``warmup_s`` (a run long enough
-    not to end meanwhile) and print {"fps", "note"}."""
+    not to end meanwhile) and print {"fps", "note"}; with ``profile``, cProfile's table of the
+    GUI thread's calls (by internal time, then cumulative; the simulation thread is not in it)
+    goes to that file."""
     from PyQt6 import QtCore, QtWidgets
 
     from memscape.engine.presets import DEFAULT_PRESET
+    from memscape.gui.density import shows_density
 
     app, window = _window(particles, int(200 * (warmup_s + seconds)), layout)
     stamps: list[float] = []
@@ -54,11 +63,21 @@ def measure_fps(particles: int, seconds: float, layout: int = 1, warmup_s: float
     QtCore.QTimer.singleShot(int(warmup_s * 1000), note_views)
     QtCore.QTimer.singleShot(int((warmup_s + seconds) * 1000), app.quit)
     t_end = time.perf_counter() + warmup_s + seconds
+    profiler = cProfile.Profile() if profile else None
+    if profiler is not None:
+        profiler.enable()
     app.exec()
+    if profiler is not None:
+        profiler.disable()
+        table = io.StringIO()
+        for key in ("tottime", "cumulative"):
+            pstats.Stats(profiler, stream=table).sort_stats(key).print_stats(40)
+        write_bytes_atomic(profile, table.getvalue().encode())
     drawn = [t for t in stamps if t >= t_end - seconds]
     fps = (len(drawn) - 1) / (drawn[-1] - drawn[0]) if len(drawn) >= 2 else None
+    drawn_as = "their density" if shows_density(particles) else "points"
     note = (f"{DEFAULT_PRESET} preset, {window.params.model}, layout {layout} ({', '.join(shown)}), 1500x920, "
-            f"Qt platform {QtWidgets.QApplication.platformName()}")
+            f"particles drawn as {drawn_as}, Qt platform {QtWidgets.QApplication.platformName()}")
     print(json.dumps({"fps": fps, "note": note}), flush=True)
     os._exit(0)  # the worker thread and GL teardown are not what is measured
 

@@ -1,5 +1,6 @@
 """``python main.py bench [--json] [--quick] [--repeat R]``: the engine's speed figures
-(:mod:`memscape.engine.bench`) and the desktop app's frame rate; ``bench --soak SECONDS``: the
+(:mod:`memscape.engine.bench`) and the desktop app's frame rate (5,000 particles as points and
+100,000 as their density, in each of APP_LAYOUTS); ``bench --soak SECONDS``: the
 app playing and resetting with 5,000 particles for that long, its memory curve, threads and
 timers.
 
@@ -22,6 +23,8 @@ from typing import Any
 from memscape.engine import bench as engine_bench
 
 APP_PARTICLES = 5_000
+#: the live-density figure: this many particles, drawn as their density (gui.density)
+APP_DENSITY_PARTICLES = 100_000
 APP_LAYOUTS = (1, 2)  #: the layouts timed: every view; the 2D and 3D landscapes with the traces
 APP_SECONDS = 4.0
 SOAK_WARMUP = 0.3  #: the share of a soak's samples taken as warm-up, before memory must stay flat
@@ -35,16 +38,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "its memory curve, threads and timers")
     parser.add_argument("--app-probe", nargs=3, type=float, metavar=("PARTICLES", "SECONDS", "LAYOUT"),
                         help=argparse.SUPPRESS)  # the child process of app_fps
+    parser.add_argument("--profile", metavar="FILE",
+                        help="with --app-probe PARTICLES SECONDS LAYOUT (one app figure, e.g. 100000 4 2): "
+                             "write cProfile's table of the GUI thread's calls to FILE")
     parser.add_argument("--soak-probe", nargs=2, type=float, metavar=("PARTICLES", "SECONDS"),
                         help=argparse.SUPPRESS)  # the child process of app_soak
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.profile is not None and args.app_probe is None:
+        print("memscape bench: --profile goes with --app-probe PARTICLES SECONDS LAYOUT", file=sys.stderr)
+        return 2
     if args.app_probe is not None:
         from memscape.gui.app_probe import measure_fps
 
         particles, seconds, layout = args.app_probe
-        measure_fps(int(particles), seconds, int(layout))
+        measure_fps(int(particles), seconds, int(layout), profile=args.profile)
         return 0
     if args.soak_probe is not None:
         from memscape.gui.app_probe import soak
@@ -64,12 +73,14 @@ def run(args: argparse.Namespace) -> int:
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     report = engine_bench.collect(quick=args.quick, repeat=repeat, log=log, backend=backend)
     if args.quick:
-        report["gui"] = [{"particles": APP_PARTICLES, "layout": None, "fps": None, "note": "skipped: --quick"}]
+        report["gui"] = [{"particles": n, "layout": None, "fps": None, "note": "skipped: --quick"}
+                         for n in (APP_PARTICLES, APP_DENSITY_PARTICLES)]
     else:
         report["gui"] = []
-        for layout in APP_LAYOUTS:
-            report["gui"].append(app_fps(APP_PARTICLES, APP_SECONDS, layout))
-            log(app_row(report["gui"][-1]))
+        for particles in (APP_PARTICLES, APP_DENSITY_PARTICLES):
+            for layout in APP_LAYOUTS:
+                report["gui"].append(app_fps(particles, APP_SECONDS, layout))
+                log(app_row(report["gui"][-1]))
     print(json.dumps(report, indent=2) if args.json else
           "\n".join([engine_bench.format_report(report), *map(app_row, report["gui"])]))
     return 0

@@ -19,6 +19,7 @@ from PyQt6 import QtCore, QtWidgets
 from superqt import QDoubleRangeSlider, QDoubleSlider
 
 from memscape.engine.params import MODELS, SAMPLERS, SCHEDULES, Params
+from memscape.gui.density import DENSITY_ABOVE
 from memscape.gui.view_2d import LAYERS
 
 
@@ -45,7 +46,8 @@ SLIDERS = (
                tip="steps of a run (diffusion: the N integration steps of the schedule)"),
     SliderSpec("churn", "churn", 0.0, 80.0, tip="S_churn of the EDM stochastic sampler: noise added back at each step"),
     SliderSpec("eta", "eta", 0.0, 1.0, tip="eta of DDIM: 0 is deterministic, 1 adds the noise of DDPM"),
-    SliderSpec("particles", "particles", 1, 5000, log=True, integer=True, tip="number of particles (a new run)"),
+    SliderSpec("particles", "particles", 1, 100_000, log=True, integer=True,
+               tip=f"number of particles (a new run); above {DENSITY_ABOVE:,} the landscapes draw their density"),
     SliderSpec("speed", "steps/s", 0.2, 120.0, log=True,
                tip="simulation steps per second; 0.2 is one step every 5 s (keys - and + halve and double it)"),
 )

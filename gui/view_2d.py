@@ -21,8 +21,9 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui
 
+from memscape.gui.density import Density, legend
 from memscape.gui.segment_lines import segment_lines
-from memscape.gui.theme import COLORMAP, HIGHLIGHT_COLOR, MEMORY_COLOR, particle_brushes
+from memscape.gui.theme import COLORMAP, HIGHLIGHT_COLOR, MEMORY_COLOR, particle_brushes, place_in_corner
 from memscape.gui.trail_thinning import thinned
 
 LAYERS = ("colormap", "contours", "arrows", "trails", "memories", "particles")
@@ -203,6 +204,15 @@ class Landscape2DView(pg.PlotWidget):
         self.image = SmoothImageItem(axisOrder="col-major")
         self.image.setColorMap(pg.colormap.get(COLORMAP))
         self.addItem(self.image)
+        # above DENSITY_ABOVE particles: their density over the map (clear where a bin is
+        # empty), bins shown as they are (no smoothing), and its scale in the corner
+        self.density = pg.ImageItem(axisOrder="row-major")
+        self.density.setZValue(-9)  # the particles' layer switch shows and hides it
+        self.addItem(self.density)
+        self.density_legend = pg.TextItem(anchor=(1.0, 0.0), color=(235, 235, 235), fill=(24, 26, 31, 170))
+        self.density_legend.setParentItem(self._vb)  # in the view's pixels, not on the data
+        self.density_legend.setVisible(False)
+        self._vb.sigResized.connect(self._place_density_legend)
         # thin, dense line layers draw without antialiasing (on a software rasteriser it costs
         # several times more than everything else in the frame), as segments in one drawLines
         # call each (a QPainterPath of thousands of pieces costs far more)
@@ -423,6 +433,36 @@ class Landscape2DView(pg.PlotWidget):
         self._draw_trails()
         self._draw_highlight()
 
+    def set_density(self, density: Density | None, trail: np.ndarray | None = None) -> None:
+        """Draw the particles as their density (a :class:`gui.density.Density` over the map's
+        rectangle, its scale in the corner) with the thinned trails of ``trail`` (T, N, 2) on
+        top, instead of one marker each; None: no density (the caller draws points with
+        :meth:`set_particles`). While the density shows, hovering picks no particle (the
+        legend says so) and the tooltip says why."""
+        if density is None:
+            if self.density.image is not None:  # back to points: no image left to show
+                self.density.clear()
+                self.density_legend.setVisible(False)
+                self.setToolTip("")
+            return
+        self._xy = np.zeros((0, 2))  # nothing to hover
+        self.particles.set_positions(self._xy)
+        self.density.setImage(density.rgba, autoLevels=False)
+        (x0, x1), (y0, y1) = density.x_range, density.y_range
+        self.density.setRect(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
+        words = legend(density)
+        if words != self.density_legend.toPlainText():
+            self.density_legend.setText(words)
+            self._place_density_legend()
+            self.setToolTip(words)
+        self.density_legend.setVisible(True)
+        self._trail = np.zeros((0, 0, 2)) if trail is None else np.asarray(trail)
+        self._draw_trails()
+        self._draw_highlight()
+
+    def _place_density_legend(self) -> None:
+        place_in_corner(self.density_legend, self._vb.rect())
+
     def _draw_trails(self) -> None:
         """The trails of at most MAX_TRAILS particles (:func:`gui.trail_thinning.thinned`),
         older parts in fainter bands (fading trails)."""
@@ -466,7 +506,7 @@ class Landscape2DView(pg.PlotWidget):
     def set_layer_visible(self, name: str, on: bool) -> None:
         items = {"colormap": [self.image], "contours": [self.contours], "arrows": [self.arrows],
                  "trails": self.trails + [self.highlight], "memories": [self.memories, self.memory_mark],
-                 "particles": [self.particles]}[name]
+                 "particles": [self.particles, self.density]}[name]
         for item in items:
             item.setVisible(on)
         if name == "trails" and on:

@@ -127,6 +127,15 @@ class Landscape3DView(GLViewMixin, QtWidgets.QWidget):
                            None if colors is None else np.asarray(colors, np.float32).reshape(-1, 4))
         self._changed("particles", "trails")
 
+    def set_density(self, rgba: np.ndarray | None, legend: str = "") -> None:
+        """The particles' density as (ny, nx, 4) uint8 RGBA bins over the map's rectangle
+        (``gui.density.density_rgba``), drawn on the surface, its scale in words ``legend``
+        as the view's tooltip; None: none."""
+        self.surface.set_density(rgba)
+        if self.toolTip() != legend:
+            self.setToolTip(legend)
+        self.update()
+
     def set_trails(self, trails: np.ndarray, z: np.ndarray | None = None) -> None:
         """Trajectories (T, N, 2), oldest first, with energies z (T, N) (None: on the surface);
         segments leaving the map are not drawn."""

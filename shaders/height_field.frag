@@ -1,7 +1,10 @@
 // Height field colour: viridis of the height, Lambert + Blinn-Phong lighting, and contour
 // lines at `u_levels` equal steps of height, anti-aliased with fwidth (about 1.3 px wide).
+// Where `u_density_on`, the particles' density (RGBA bins over the grid) is mixed over the
+// colour by its alpha before lighting, so it lies on the lit surface.
 in vec3 v_position;
 in vec3 v_normal;
+in vec2 v_uv;
 
 uniform vec2 u_z_range;     // heights mapped to colour 0..1
 uniform float u_levels;     // contour lines over the range
@@ -10,6 +13,8 @@ uniform vec3 u_light;       // unit vector towards the light
 uniform float u_colormap;   // 1: viridis, 0: grey
 uniform float u_contours;   // 1: draw contour lines
 uniform float u_pixel_scale;
+uniform sampler2D u_density;  // (u, v) -> RGBA, clear where a bin is empty
+uniform float u_density_on;   // 1: mix the density in
 
 out vec4 frag_color;
 
@@ -28,6 +33,8 @@ vec3 viridis(float t) {
 void main() {
     float t = clamp((v_position.z - u_z_range.x) / max(u_z_range.y - u_z_range.x, 1e-6), 0.0, 1.0);
     vec3 base = mix(vec3(0.62), viridis(t), u_colormap);
+    vec4 density = texture(u_density, v_uv);
+    base = mix(base, density.rgb, density.a * u_density_on);
 
     vec3 n = normalize(v_normal);
     if (!gl_FrontFacing) n = -n;  // seen from below

@@ -12,6 +12,7 @@ uniform vec2 u_size;           // (W, H) nodes
 uniform samplerBuffer u_heights;
 
 out vec3 v_position;  // world
+out vec2 v_uv;        // grid position in [0, 1]^2, for the density texture
 out vec3 v_normal;    // world, not normalised
 
 float height_at(int col, int row, ivec2 size) {
@@ -30,6 +31,7 @@ void main() {
     float dzdx = (height_at(c1, row, size) - height_at(c0, row, size)) / (float(c1 - c0) * spacing.x);
     float dzdy = (height_at(col, r1, size) - height_at(col, r0, size)) / (float(r1 - r0) * spacing.y);
     v_normal = vec3(-dzdx, -dzdy, 1.0);
+    v_uv = a_uv;
     v_position = vec3(u_origin + a_uv * u_extent, a_z);
     gl_Position = u_projection * u_modelview * vec4(v_position, 1.0);
 }

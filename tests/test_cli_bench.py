@@ -32,7 +32,16 @@ def test_quick_json_has_every_figure_with_positive_finite_numbers():
             assert (f[key] is not None) == has_torch, (f["name"], key)
             assert f[key] is None or (math.isfinite(f[key]) and f[key] > 0)
         assert f["speedup_vs_numpy"] == pytest.approx(f["numpy_s"] / f["median_s"])
-    assert [g["fps"] for g in report["gui"]] == [None] and "quick" in report["gui"][0]["note"]
+    assert [g["fps"] for g in report["gui"]] == [None, None] and all("quick" in g["note"] for g in report["gui"])
+    assert [g["particles"] for g in report["gui"]] == [5_000, 100_000]  # points, and the live density
+
+
+def test_profile_without_an_app_probe_is_a_usage_error(tmp_path):
+    r = subprocess.run([sys.executable, str(ROOT / "main.py"), "bench", "--profile", str(tmp_path / "p.txt")],
+                       cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and r.stdout == ""
+    assert len(r.stderr.strip().splitlines()) == 1 and "--app-probe" in r.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_bench_imports_no_qt():

@@ -3,7 +3,8 @@
 The (u, v) grid in [0, 1]^2 and the triangle-strip indices depend only on the grid shape and are
 uploaded once; each frame uploads only the heights, in place. The same height buffer is also
 bound as a buffer texture, from which the vertex shader reads each vertex's neighbours for
-the normal, so normals cost no upload.
+the normal, so normals cost no upload. A second texture, the particles' density (RGBA bins
+over the same rectangle), is mixed over the surface's colour where it is given.
 """
 from __future__ import annotations
 
@@ -51,6 +52,8 @@ class HeightFieldItem(LazyGLItem):
         self._z_range = (0.0, 1.0)
         self._shape: tuple[int, int] | None = None  #: the shape the grid buffers hold
         self._z_dirty = False
+        self._density: np.ndarray | None = None  #: (ny, nx, 4) uint8 RGBA over the grid's rectangle
+        self._density_dirty = False
 
     def set_data(self, z: np.ndarray, x_range: tuple[float, float], y_range: tuple[float, float],
                  z_range: tuple[float, float] | None = None) -> None:
@@ -66,19 +69,43 @@ class HeightFieldItem(LazyGLItem):
         self._z_range = z_range or (float(z.min()), float(z.max()))
         self.update()
 
+    def set_density(self, rgba: np.ndarray | None) -> None:
+        """The particles' density as (ny, nx, 4) uint8 RGBA bins over the same rectangle as
+        the heights (row i at y, as ``gui.density.density_rgba`` gives it), mixed over the
+        surface's colour by its alpha, each bin shown flat (nearest); None: none."""
+        if rgba is None and self._density is None:
+            return
+        self._density = None if rgba is None else np.ascontiguousarray(rgba, dtype=np.uint8)
+        self._density_dirty = True
+        self.update()
+
+    def _upload_density(self) -> None:
+        """The density's texture (a clear 1 x 1 one when there is none)."""
+        rgba = self._density if self._density is not None else np.zeros((1, 1, 4), np.uint8)
+        GL.glBindTexture(GL.GL_TEXTURE_2D, self.density_texture)
+        GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 1)
+        GL.glTexImage2D(GL.GL_TEXTURE_2D, 0, GL.GL_RGBA8, rgba.shape[1], rgba.shape[0], 0, GL.GL_RGBA,
+                        GL.GL_UNSIGNED_BYTE, rgba)
+        for name, value in ((GL.GL_TEXTURE_MIN_FILTER, GL.GL_NEAREST), (GL.GL_TEXTURE_MAG_FILTER, GL.GL_NEAREST),
+                            (GL.GL_TEXTURE_WRAP_S, GL.GL_CLAMP_TO_EDGE), (GL.GL_TEXTURE_WRAP_T, GL.GL_CLAMP_TO_EDGE)):
+            GL.glTexParameteri(GL.GL_TEXTURE_2D, name, value)
+        self._density_dirty = False
+
     def create_gl(self) -> None:
         self.program = load_program("height_field", ATTRIBUTES)
         self.vao = GL.glGenVertexArrays(1)
         self.uv, self.heights = GLBuffer(), GLBuffer()
         self.indices = GLBuffer(GL.GL_ELEMENT_ARRAY_BUFFER)
         self.height_texture = GL.glGenTextures(1)
+        self.density_texture = GL.glGenTextures(1)
         self._shape = None
         self._z_dirty = True
+        self._density_dirty = True
 
     def delete_gl(self) -> None:
         for buffer in (self.uv, self.heights, self.indices):
             buffer.release()
-        GL.glDeleteTextures(1, [self.height_texture])
+        GL.glDeleteTextures(2, [self.height_texture, self.density_texture])
         GL.glDeleteVertexArrays(1, [self.vao])
         GL.glDeleteProgram(self.program)
 
@@ -108,6 +135,11 @@ class HeightFieldItem(LazyGLItem):
         GL.glUseProgram(self.program)
         GL.glActiveTexture(GL.GL_TEXTURE0)
         GL.glBindTexture(GL.GL_TEXTURE_BUFFER, self.height_texture)
+        GL.glActiveTexture(GL.GL_TEXTURE1)
+        if self._density_dirty:
+            self._upload_density()
+        GL.glBindTexture(GL.GL_TEXTURE_2D, self.density_texture)
+        GL.glActiveTexture(GL.GL_TEXTURE0)
         h, w = self._shape
         light = np.asarray(LIGHT_DIRECTION, np.float32)
         set_uniforms(self.program, u_modelview=camera.modelview, u_projection=camera.projection,
@@ -115,7 +147,8 @@ class HeightFieldItem(LazyGLItem):
                      u_heights=0, u_z_range=np.asarray(self._z_range, np.float32),
                      u_levels=float(self.contour_levels), u_eye=camera.eye,
                      u_light=light / np.linalg.norm(light), u_colormap=float(self.colormap),
-                     u_contours=float(self.contours), u_pixel_scale=camera.pixel_scale)
+                     u_contours=float(self.contours), u_pixel_scale=camera.pixel_scale,
+                     u_density=1, u_density_on=float(self._density is not None))
         GL.glBindVertexArray(self.vao)
         GL.glEnable(GL.GL_PRIMITIVE_RESTART)
         GL.glPrimitiveRestartIndex(RESTART)
@@ -123,3 +156,6 @@ class HeightFieldItem(LazyGLItem):
         GL.glDisable(GL.GL_PRIMITIVE_RESTART)
         GL.glBindVertexArray(0)
         GL.glUseProgram(0)
+        GL.glActiveTexture(GL.GL_TEXTURE1)
+        GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
+        GL.glActiveTexture(GL.GL_TEXTURE0)

@@ -162,12 +162,12 @@ def test_3d_orbit_turns_the_camera_and_nothing_else(themed, params):
     assert np.abs(still[1].astype(int) - turned[1].astype(int)).mean() > 2  # then only the camera differs
 
 
-def window_and_export_pictures(make_window, wait_frames, qtbot, view: str):
+def window_and_export_pictures(make_window, wait_frames, qtbot, view: str, particles: int = 40):
     """The window's view on screen and the exporter's view of the same recorded step, at the
     window view's size (no overlay bands)."""
     from memscape.gui.export.frame_renderer import FrameRenderer, qimage_to_array
 
-    window = make_window(particles=40, steps=12)
+    window = make_window(particles=particles, steps=12)
     window.resize(1200, 800)
     window.show()
     qtbot.waitExposed(window)
@@ -208,4 +208,25 @@ def test_the_window_and_the_exporter_draw_the_same_picture_of_a_step(make_window
     differ = np.abs(shown.astype(int) - exported.astype(int)).max(axis=-1) > 2
     landscape = differ[: int(0.7 * len(differ))]  # the landscapes (the side-by-side traces lie below)
     assert landscape.mean() < 0.001, f"{landscape.mean():.2%} of the landscape's pixels differ"
+    assert differ.mean() < 0.005, f"{differ.mean():.2%} of the pixels differ"
+
+
+@pytest.mark.parametrize("view", ["2d", "side-by-side", "3d"])
+def test_the_exported_density_is_the_window_s_picture(make_window, wait_frames, qtbot, themed, view, monkeypatch):
+    """Above DENSITY_ABOVE particles both draw the density (gui.draw_step decides for both)."""
+    from memscape.gui import draw_step
+    from memscape.gui.density import DENSITY_ABOVE
+
+    if view == "3d":
+        from memscape.gui.export.frame_renderer import gl_available
+
+        if not gl_available():
+            pytest.skip("no OpenGL context here")
+    decided = []
+    decide = draw_step.sim_density
+    monkeypatch.setattr(draw_step, "sim_density", lambda sim: decided.append(decide(sim)) or decided[-1])
+    shown, exported, step = window_and_export_pictures(make_window, wait_frames, qtbot, view, DENSITY_ABOVE + 2_000)
+    assert len(step.main.uv) > DENSITY_ABOVE
+    assert decided and all(d is not None and d.counts.sum() + d.outside == len(step.main.uv) for d in decided)
+    differ = np.abs(shown.astype(int) - exported.astype(int)).max(axis=-1) > 2
     assert differ.mean() < 0.005, f"{differ.mean():.2%} of the pixels differ"
