@@ -32,16 +32,26 @@ GL_NEEDED = (3, 1)  #: the shaders' least OpenGL version (gui/shader_loader.vers
 
 @dataclass(frozen=True)
 class RenderPath:
-    """The drawing path, the renderer string ("" without a context) and why this path."""
+    """The drawing path, the GL renderer string ("" without a context) and why this path
+    ("" for a hardware renderer chosen automatically)."""
 
     path: str
     renderer: str
     reason: str
 
-    def label(self) -> str:
-        """The status bar's words: "Drawing: GL (NVIDIA GeForce RTX 3060/PCIe/SSE2)",
-        "Drawing: raster (llvmpipe (LLVM 15.0.7, 256 bits): software GL)"."""
-        return f"Drawing: {'GL' if self.path == GL_PATH else 'raster'} ({self.reason})"
+    def label(self, full: bool = False) -> str:
+        """The status bar's words, the renderer's name cut before its details ("Drawing: GL
+        (NVIDIA GeForce RTX 3060)", "Drawing: raster (llvmpipe: software GL)"); ``full``:
+        the whole renderer string (the About box)."""
+        name = self.renderer if full else short_name(self.renderer)
+        words = ": ".join(part for part in (name, self.reason) if part)
+        return f"Drawing: {'GL' if self.path == GL_PATH else 'raster'} ({words})"
+
+
+def short_name(renderer: str) -> str:
+    """The renderer string before its details: "llvmpipe (LLVM 15.0.7, 256 bits)" ->
+    "llvmpipe", "NVIDIA GeForce RTX 3060/PCIe/SSE2" -> "NVIDIA GeForce RTX 3060"."""
+    return renderer.split(" (")[0].split("/")[0].split(";")[0].strip() or renderer
 
 
 def is_software(renderer: str) -> bool:
@@ -56,15 +66,15 @@ def choose(renderer: str | None, version: tuple[int, int] | None = None, error: 
     None: no context, ``error`` says why), given ``MEMSCAPE_DRAW``'s value ``override``
     (None or "": automatic; a bad value has been reported by :func:`override`)."""
     if renderer is None:
-        return RenderPath(RASTER, "", f"no OpenGL: {error}" if error else "no OpenGL")
+        return RenderPath(RASTER, "", error or "no OpenGL context")
     if version is not None and tuple(version) < GL_NEEDED:
-        return RenderPath(RASTER, renderer, f"{renderer}: OpenGL {version[0]}.{version[1]}, the GL path needs "
+        return RenderPath(RASTER, renderer, f"OpenGL {version[0]}.{version[1]}, the GL path needs "
                                             f"{GL_NEEDED[0]}.{GL_NEEDED[1]}")
     if override in PATHS:
-        return RenderPath(override, renderer, f"{renderer}, {ENV}={override}")
+        return RenderPath(override, renderer, f"{ENV}={override}")
     if is_software(renderer):
-        return RenderPath(RASTER, renderer, f"{renderer}: software GL")
-    return RenderPath(GL_PATH, renderer, renderer)
+        return RenderPath(RASTER, renderer, "software GL")
+    return RenderPath(GL_PATH, renderer, "")
 
 
 def override() -> str | None:
