@@ -315,6 +315,8 @@ class MainWindow(QtWidgets.QMainWindow):
         status = QtGui.QFont()
         status.setPointSizeF(theme.fonts(self.presenter).status)  # only the size: the rest follows the theme
         self.statusBar().setFont(status)
+        # the presenter theme's large font leaves the status bar no room for it (the About box says it)
+        self.drawing_label.setVisible(not self.presenter)
         lines = QtGui.QFontMetrics(app.font()).lineSpacing() * EXPLANATION_LINES
         self.explanation_area.setFixedHeight(lines + self.explanation.contentsMargins().top() + 2)  # whole lines
         with QtCore.QSignalBlocker(self.menu_actions["presenter"]):

@@ -100,6 +100,11 @@ def test_the_status_bar_and_the_about_box_say_how_the_window_draws(make_window, 
     window.help_actions["about"].trigger()
     assert window.drawing.label(full=True) in window.about_box.text()
     window.about_box.close()
+    assert not window.drawing_label.isHidden()
+    window._set_presenter(True)  # no room beside the readings in the large font: the About box says it
+    assert window.drawing_label.isHidden()
+    window._set_presenter(False)
+    assert not window.drawing_label.isHidden()
 
 
 def test_the_window_plays_with_the_gl_path_and_its_2d_view_shows_the_particles(make_window, wait_frames,
