@@ -30,7 +30,7 @@ from PyQt6 import QtCore, QtGui, QtOpenGL
 
 from memscape.gui.gl.gl_objects import Camera
 from memscape.gui.gl.line_batch import LineBatch, segment_records
-from memscape.gui.gl.offscreen import offscreen_context
+from memscape.gui.gl.offscreen import made_current, offscreen_context, sized_framebuffer
 from memscape.gui.gl.sprite_batch import SpriteBatch
 from memscape.gui.theme import particle_colors
 
@@ -220,19 +220,15 @@ class GLParticleLayer(pg.GraphicsObject):
     def _current(self):
         """The layer's own offscreen context current for the block (made, with the batches'
         programs and buffers, on first use)."""
-        if self._context is None:
+        made = self._context is None
+        if made:
             self._context, self._surface = offscreen_context(self)
-            if not self._context.makeCurrent(self._surface):
-                raise RuntimeError("cannot make the particle layer's OpenGL context current")
-            self._sprites.create()
-            self._lines.create()
-            self._stale = {"positions", "colors", "trails"}
-        elif not self._context.makeCurrent(self._surface):
-            raise RuntimeError("cannot make the particle layer's OpenGL context current")
-        try:
+        with made_current(self._context, self._surface, "the particle layer's"):
+            if made:
+                self._sprites.create()
+                self._lines.create()
+                self._stale = {"positions", "colors", "trails"}
             yield
-        finally:
-            self._context.doneCurrent()
 
     def _sync(self) -> None:
         """Hand what changed to the GPU (context current): positions once per frame."""
@@ -252,10 +248,8 @@ class GLParticleLayer(pg.GraphicsObject):
         premultiplied-alpha image (the blend leaves premultiplied colour in the framebuffer)."""
         width, height = device.width(), device.height()
         with self._current():
-            if self._fbo is None or (self._fbo.width(), self._fbo.height()) != (width, height):
-                fmt = QtOpenGL.QOpenGLFramebufferObjectFormat()  # no depth buffer: drawn in order, as QPainter does
-                fmt.setAttachment(QtOpenGL.QOpenGLFramebufferObject.Attachment.NoAttachment)
-                self._fbo = QtOpenGL.QOpenGLFramebufferObject(width, height, fmt)
+            none = QtOpenGL.QOpenGLFramebufferObject.Attachment.NoAttachment  # no depth test: drawn in order, as QPainter does
+            self._fbo = sized_framebuffer(self._fbo, width, height, none)
             if not self._fbo.bind():
                 raise RuntimeError(f"cannot bind a {width}x{height} framebuffer object")
             try:
