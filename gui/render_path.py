@@ -4,10 +4,10 @@ rendered by OpenGL, gui/gl/points_2d.py) or "raster" (pyqtgraph's QPainter items
 At start-up the GL renderer string is read once from a throw-away offscreen context, made as
 the 3D view makes its own (gui/gl/offscreen.py), and cached. A software rasteriser
 (llvmpipe, softpipe, swrast, Windows' Basic Render Driver or GDI Generic, anything calling
-itself "software") gets the raster path: there QPainter on the CPU draws thousands of small
-discs faster than a software GL pipeline plus a read-back. A hardware renderer gets the GL
-path. No context at all, or a context older than the shaders need (OpenGL 3.1), gets the
-raster path, and :attr:`RenderPath.reason` says why.
+itself "software") gets the raster path: there GL would rasterise on the same CPU cores as
+QPainter and read the picture back besides. A hardware renderer gets the GL path. No context
+at all, or one older than the shaders need (OpenGL 3.1), gets the raster path, and
+:attr:`RenderPath.reason` says why.
 
 The environment variable ``MEMSCAPE_DRAW`` (``raster`` or ``gl``) overrides the choice for
 tests and users; any other value is named in one line on stderr and the choice stays

@@ -221,7 +221,8 @@ class Landscape2DView(pg.PlotWidget):
             self.trails, self.particles, added = layer.trails, layer.particles, [layer]
         else:
             self.trails = [segment_lines() for _ in range(TRAIL_BANDS)]
-            self.particles = ParticleScatter(size=PARTICLE_SIZE, pen=pg.mkPen(*PARTICLE_OUTLINE, width=PARTICLE_OUTLINE_PX))
+            outline = pg.mkPen(*PARTICLE_OUTLINE, width=PARTICLE_OUTLINE_PX)
+            self.particles = ParticleScatter(size=PARTICLE_SIZE, pen=outline)
             added = [*self.trails, self.particles]
         self._trail_share = 1.0
         for k, item in enumerate(self.trails):

@@ -185,6 +185,8 @@ class GLParticleLayer(pg.GraphicsObject):
         return float(points[:, ax].min()), float(points[:, ax].max())
 
     def paint(self, painter: QtGui.QPainter, *args) -> None:
+        if not self.particles.isVisible() and not any(band.isVisible() for band in self.trails):
+            return
         transform = painter.transform()
         ratio = painter.device().devicePixelRatioF()
         target = transform.mapRect(self._vb.viewRect())
@@ -248,7 +250,8 @@ class GLParticleLayer(pg.GraphicsObject):
         premultiplied-alpha image (the blend leaves premultiplied colour in the framebuffer)."""
         width, height = device.width(), device.height()
         with self._current():
-            none = QtOpenGL.QOpenGLFramebufferObject.Attachment.NoAttachment  # no depth test: drawn in order, as QPainter does
+            # no depth buffer, so no depth test: drawn in order, as QPainter does
+            none = QtOpenGL.QOpenGLFramebufferObject.Attachment.NoAttachment
             self._fbo = sized_framebuffer(self._fbo, width, height, none)
             if not self._fbo.bind():
                 raise RuntimeError(f"cannot bind a {width}x{height} framebuffer object")

@@ -107,8 +107,7 @@ def test_the_status_bar_and_the_about_box_say_how_the_window_draws(make_window, 
     assert not window.drawing_label.isHidden()
 
 
-def test_the_window_plays_with_the_gl_path_and_its_2d_view_shows_the_particles(make_window, wait_frames,
-                                                                               monkeypatch):
+def test_the_window_plays_on_the_gl_path_and_its_2d_view_shows_particles(make_window, wait_frames, monkeypatch):
     from memscape.gui.theme import particle_colors
 
     monkeypatch.setenv("MEMSCAPE_DRAW", "gl")
