@@ -134,7 +134,8 @@ def test_a_video_draws_its_2d_views_raster_whatever_the_window_uses(qapp, monkey
     run = Run(load_preset("two-wells").replace(particles=8, steps=4, backend="numpy"))
     run.run_to_end()
     for view in ("2d", "side-by-side"):
-        renderer = FrameRenderer(run.snapshot(), run.meta, RenderSettings(view=view, size=(320, 240), fps=2.0, seconds=1.0))
+        settings = RenderSettings(view=view, size=(320, 240), fps=2.0, seconds=1.0)
+        renderer = FrameRenderer(run.snapshot(), run.meta, settings)
         try:
             views = [renderer.widget] if view == "2d" else renderer.widget.views()
             assert all(isinstance(v.particles, ParticleScatter) for v in views)
