@@ -11,8 +11,8 @@ at all, or one older than the shaders need (OpenGL 3.1), gets the raster path, a
 
 The environment variable ``MEMSCAPE_DRAW`` (``raster`` or ``gl``) overrides the choice for
 tests and users; any other value is named in one line on stderr and the choice stays
-automatic. Video export always draws with the raster path (:func:`raster_only`), so a video's
-pixels do not depend on the machine's GPU.
+automatic. Video export always draws the 2D views with the raster path (:func:`raster_only`),
+so a 2D or side-by-side video does not depend on the machine's GPU or driver.
 """
 from __future__ import annotations
 
@@ -126,15 +126,15 @@ def current() -> RenderPath:
     """The drawing path for views made now: raster inside :func:`raster_only`, else chosen
     from the renderer (probed once) and ``MEMSCAPE_DRAW`` (read each call, so tests can set it)."""
     if _raster_only:
-        return RenderPath(RASTER, "", "video export: the same pixels on every machine")
+        return RenderPath(RASTER, "", "video export: the same on every machine")
     renderer, version, error = probe()
     return choose(renderer, version, error, override())
 
 
 @contextlib.contextmanager
 def raster_only():
-    """Views made inside the block draw with the raster path whatever the machine (video
-    export, so a video's pixels are the same on every machine)."""
+    """2D views made inside the block draw with the raster path whatever the machine (video
+    export: a video does not depend on the machine's GPU or driver)."""
     global _raster_only
     _raster_only += 1
     try:

@@ -8,8 +8,8 @@ A video films a recorded run (:class:`memscape.engine.run.Run`): frame k of F sh
 size, with the overlays on top. The window exports the run it shows; ``main.py export``
 first steps a Run of its parameters to the end (:func:`simulate`). The 2D views of a video
 always draw their particles and trails with the raster path
-(:func:`memscape.gui.render_path.raster_only`), whatever the window uses: a video's pixels do
-not depend on the machine's GPU or driver.
+(:func:`memscape.gui.render_path.raster_only`), whatever the window uses: their videos do not
+depend on the machine's GPU or driver (the 3D view draws with GL everywhere).
 
 :func:`export_job` is a generator doing the whole export one small piece per ``next()``: the
 CLI simply loops over it, the dialog calls ``next()`` from a timer so the app stays
@@ -70,7 +70,7 @@ class FrameRenderer:
                 self.widget.set_camera(settings.camera)
             self._azimuth = self.widget.camera()[2]  #: the first frame's; an orbit turns from it
         elif settings.view == "side-by-side":
-            with render_path.raster_only():  # a video's pixels are the same on every machine
+            with render_path.raster_only():  # the same video on every machine's GPU
                 self.widget = SideBySideView()
             self.views = Views(side=self.widget)
             plots = [*self.widget.views(), self.widget.am_energy, self.widget.dm_energy]
