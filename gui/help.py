@@ -61,15 +61,17 @@ def sheet_html(menu_bar: QtWidgets.QMenuBar) -> str:
             "gives the keys back (Escape leaves it unchanged).</p>")
 
 
-def about_html(device: str) -> str:
-    """Version, licence, the paper and the backend the run uses (``device``, in words)."""
+def about_html(device: str, drawing: str) -> str:
+    """Version, licence, the paper, the backend the run uses (``device``, in words) and how the
+    views draw (``drawing``: :meth:`gui.render_path.RenderPath.label` with the whole renderer string)."""
     return (f"<h2>Memscape {html.escape(memscape.__version__)}</h2>"
             "<p>A diffusion model is an associative memory whose Lyapunov guarantee was traded "
             "for a noise schedule: watch both retrieve the same memories.</p>"
             f"<p>After {html.escape(PAPER)}, "
             f"<a href='https://arxiv.org/abs/{ARXIV}'>arXiv {ARXIV}</a>.</p>"
             f"<p>Licence: {html.escape(LICENCE)}.</p>"
-            f"<p>Backend in use: {html.escape(device or 'not started yet')}.</p>")
+            f"<p>Backend in use: {html.escape(device or 'not started yet')}.</p>"
+            f"<p>{html.escape(drawing)}.</p>")
 
 
 class KeysSheet(QtWidgets.QDialog):
@@ -90,7 +92,7 @@ class KeysSheet(QtWidgets.QDialog):
 
 
 def install(window) -> None:
-    """Add the Help menu to ``window`` (a MainWindow: ``menuBar()``, ``device_label``):
+    """Add the Help menu to ``window`` (a MainWindow: ``menuBar()``, ``device_label``, ``drawing``):
     "Keys and gestures" (? or F1) and "About Memscape"."""
     menu = window.menuBar().addMenu("&Help")
     keys = QtGui.QAction("Keys and gestures", window)
@@ -106,7 +108,7 @@ def install(window) -> None:
         box = QtWidgets.QMessageBox(window)
         box.setWindowTitle("About Memscape")
         box.setTextFormat(QtCore.Qt.TextFormat.RichText)
-        box.setText(about_html(window.device_label.text()))
+        box.setText(about_html(window.device_label.text(), window.drawing.label(full=True)))
         box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         window.about_box = box
         box.open()

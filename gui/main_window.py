@@ -20,7 +20,7 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 from memscape.engine.params import ParamError, Params
 from memscape.engine.presets import list_presets, load_preset, save_user_preset
 from memscape.gui import help as help_menu
-from memscape.gui import theme
+from memscape.gui import render_path, theme
 from memscape.gui.autosave import Autosave
 from memscape.gui.controls import DEFAULT_SPEED, SPEED_RANGE, ControlsPanel, FittedLabel
 from memscape.gui.energy_trace import EnergyTracePlot
@@ -234,6 +234,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.step_label.setToolTip("the step on screen and, for diffusion, its noise level sigma")
         self.speed_label = FittedLabel("120 steps/s")
         self.speed_label.setToolTip("simulation speed (keys - and + halve and double it)")
+        self.drawing = render_path.current()  #: the path the views made above draw with (the About box says it too)
+        self.drawing_label = QtWidgets.QLabel(self.drawing.label())
+        self.drawing_label.setToolTip(f"{self.drawing.label(full=True)}: how the 2D views draw particles and trails "
+                                      f"(the environment variable {render_path.ENV}=raster|gl overrides the choice)")
         self.alert_label = QtWidgets.QLabel("")
         self.alert_label.setForegroundRole(QtGui.QPalette.ColorRole.BrightText)
         alert = self.alert_label.palette()
@@ -244,7 +248,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.alert_label.setFont(bold)
         self.alert_label.setMaximumWidth(520)
         self.alert_label.hide()
-        for label in (self.step_label, self.speed_label, self.fps_label, self.device_label):
+        for label in (self.step_label, self.speed_label, self.fps_label, self.device_label, self.drawing_label):
             label.setContentsMargins(6, 0, 6, 0)
             bar.addPermanentWidget(label)
 
@@ -311,6 +315,8 @@ class MainWindow(QtWidgets.QMainWindow):
         status = QtGui.QFont()
         status.setPointSizeF(theme.fonts(self.presenter).status)  # only the size: the rest follows the theme
         self.statusBar().setFont(status)
+        # the presenter theme's large font leaves the status bar no room for it (the About box says it)
+        self.drawing_label.setVisible(not self.presenter)
         lines = QtGui.QFontMetrics(app.font()).lineSpacing() * EXPLANATION_LINES
         self.explanation_area.setFixedHeight(lines + self.explanation.contentsMargins().top() + 2)  # whole lines
         with QtCore.QSignalBlocker(self.menu_actions["presenter"]):

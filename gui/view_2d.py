@@ -21,6 +21,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui
 
+from memscape.gui import render_path
 from memscape.gui.density import Density, legend
 from memscape.gui.segment_lines import segment_lines
 from memscape.gui.theme import COLORMAP, HIGHLIGHT_COLOR, MEMORY_COLOR, particle_brushes, place_in_corner
@@ -42,6 +43,9 @@ TRAIL_ALPHA = (15, 110)  #: the oldest and the newest band's opacity (of 255) wh
 #: widths of the view (a few hundred smooth paths across a view)
 TRAIL_INK = 150.0
 TRAIL_MIN_SHARE = 0.2  #: ... down to this share of their opacity
+PARTICLE_SIZE = 7.0  #: a particle's disc in pixels (both drawing paths, gui/render_path.py)
+PARTICLE_OUTLINE = (0, 0, 0, 160)  #: ... its outline's colour (RGBA)
+PARTICLE_OUTLINE_PX = 0.6  #: ... and width in pixels
 
 
 def memory_style(count: int) -> tuple[float, float]:
@@ -220,15 +224,23 @@ class Landscape2DView(pg.PlotWidget):
         self.addItem(self.contours)
         self.arrows = segment_lines(pg.mkPen(255, 255, 255, 150, width=1))
         self.addItem(self.arrows)
-        self.trails = [segment_lines() for _ in range(TRAIL_BANDS)]
+        if render_path.current().path == render_path.GL_PATH:  # particles and trails as one GL picture
+            from memscape.gui.gl.points_2d import GLParticleLayer  # OpenGL imported only for this path
+
+            layer = GLParticleLayer(self._vb, PARTICLE_SIZE, PARTICLE_OUTLINE, PARTICLE_OUTLINE_PX, TRAIL_BANDS)
+            self.trails, self.particles, added = layer.trails, layer.particles, [layer]
+        else:
+            self.trails = [segment_lines() for _ in range(TRAIL_BANDS)]
+            outline = pg.mkPen(*PARTICLE_OUTLINE, width=PARTICLE_OUTLINE_PX)
+            self.particles = ParticleScatter(size=PARTICLE_SIZE, pen=outline)
+            added = [*self.trails, self.particles]
         self._trail_share = 1.0
         for k, item in enumerate(self.trails):
             item.setPen(pg.mkPen(255, 225, 160, self._trail_alpha(k), width=1))
+        for item in added:
             self.addItem(item)
         self.highlight = pg.PlotDataItem(pen=pg.mkPen(*HIGHLIGHT_COLOR, width=3))
         self.addItem(self.highlight)
-        self.particles = ParticleScatter(size=7, pen=pg.mkPen(0, 0, 0, 160, width=0.6))
-        self.addItem(self.particles)
         self.memories = pg.ScatterPlotItem(size=MEMORY_SIZE, symbol="star", brush=pg.mkBrush(*MEMORY_COLOR),
                                            pen=pg.mkPen("w", width=1.5))
         self.addItem(self.memories)

@@ -26,7 +26,8 @@ from PyQt6 import QtCore, QtGui, QtOpenGL, QtWidgets
 from memscape.gui.gl.height_field_item import HeightFieldItem
 from memscape.gui.gl.particles_item import ParticlesItem
 from memscape.gui.gl.pins_item import PinsItem
-from memscape.gui.gl.surface_format import SAMPLES, surface_format
+from memscape.gui.gl.offscreen import made_current, offscreen_context, sized_framebuffer
+from memscape.gui.gl.surface_format import SAMPLES
 from memscape.gui.gl.trails_item import TrailsItem
 from memscape.gui.theme import HIGHLIGHT_COLOR, PLOT_BACKGROUND
 from memscape.gui.trail_thinning import thinned
@@ -251,14 +252,9 @@ class Landscape3DView(GLViewMixin, QtWidgets.QWidget):
         """Make the offscreen context on first use; RuntimeError when there is no OpenGL."""
         if self._context is not None:
             return
-        # children of the view: they go with it, and the GL objects with the context
-        surface = QtGui.QOffscreenSurface(self.screen() or QtGui.QGuiApplication.primaryScreen(), self)
-        surface.setFormat(surface_format())
-        surface.create()
-        context = QtGui.QOpenGLContext(self)
-        context.setFormat(surface_format())
-        if not surface.isValid() or not context.create() or not context.makeCurrent(surface):
-            raise RuntimeError("no OpenGL context for the 3D view (needs a display or Xvfb)")
+        context, surface = offscreen_context(self, self.screen())  # children of the view: they go with it
+        if not context.makeCurrent(surface):
+            raise RuntimeError("cannot make the 3D view's OpenGL context current")
         if context.format().profile() == QtGui.QSurfaceFormat.OpenGLContextProfile.CoreProfile:
             self.default_vao.create()  # pyqtgraph binds it before each item
         self._context, self._surface = context, surface
@@ -354,12 +350,8 @@ class Landscape3DView(GLViewMixin, QtWidgets.QWidget):
     def _current(self):
         """The view's GL context made current for the block (made on first use)."""
         self._ensure_context()
-        if not self._context.makeCurrent(self._surface):
-            raise RuntimeError("cannot make the 3D view's OpenGL context current")
-        try:
+        with made_current(self._context, self._surface, "the 3D view's"):
             yield
-        finally:
-            self._context.doneCurrent()
 
     def _draw(self, width: int, height: int, samples: int) -> QtOpenGL.QOpenGLFramebufferObject:
         """Draw the scene into the framebuffer for ``samples`` at this size (context current)."""
@@ -379,10 +371,6 @@ class Landscape3DView(GLViewMixin, QtWidgets.QWidget):
 
     def _framebuffer(self, width: int, height: int, samples: int) -> QtOpenGL.QOpenGLFramebufferObject:
         """The offscreen target for ``samples``, made again only for a new size."""
-        fbo = self._fbos.get(samples)
-        if fbo is None or (fbo.width(), fbo.height()) != (width, height):
-            fmt = QtOpenGL.QOpenGLFramebufferObjectFormat()
-            fmt.setAttachment(QtOpenGL.QOpenGLFramebufferObject.Attachment.CombinedDepthStencil)
-            fmt.setSamples(samples)
-            fbo = self._fbos[samples] = QtOpenGL.QOpenGLFramebufferObject(width, height, fmt)
+        depth = QtOpenGL.QOpenGLFramebufferObject.Attachment.CombinedDepthStencil
+        fbo = self._fbos[samples] = sized_framebuffer(self._fbos.get(samples), width, height, depth, samples)
         return fbo

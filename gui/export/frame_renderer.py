@@ -6,7 +6,10 @@ A video films a recorded run (:class:`memscape.engine.run.Run`): frame k of F sh
 :func:`memscape.gui.draw_step.draw_step` into the app's own view for ``settings.view`` (the
 2D landscape, the side-by-side pair or the 3D landscape), built hidden at exactly the asked
 size, with the overlays on top. The window exports the run it shows; ``main.py export``
-first steps a Run of its parameters to the end (:func:`simulate`).
+first steps a Run of its parameters to the end (:func:`simulate`). The 2D views of a video
+always draw their particles and trails with the raster path
+(:func:`memscape.gui.render_path.raster_only`), whatever the window uses: their videos do not
+depend on the machine's GPU or driver (the 3D view draws with GL everywhere).
 
 :func:`export_job` is a generator doing the whole export one small piece per ``next()``: the
 CLI simply loops over it, the dialog calls ``next()`` from a timer so the app stays
@@ -25,7 +28,7 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 from memscape.engine.params import Params
 from memscape.engine.run import Run, Snapshot, StepView
 from memscape.engine.run.view import step_view
-from memscape.gui import theme
+from memscape.gui import render_path, theme
 from memscape.gui.draw_step import Views, draw_step
 from memscape.gui.export.overlays import OverlayText, band_heights, draw_overlays, params_readout, step_readout
 from memscape.gui.export.settings import Progress, RenderSettings, frame_steps
@@ -67,11 +70,13 @@ class FrameRenderer:
                 self.widget.set_camera(settings.camera)
             self._azimuth = self.widget.camera()[2]  #: the first frame's; an orbit turns from it
         elif settings.view == "side-by-side":
-            self.widget = SideBySideView()
+            with render_path.raster_only():  # the same video on every machine's GPU
+                self.widget = SideBySideView()
             self.views = Views(side=self.widget)
             plots = [*self.widget.views(), self.widget.am_energy, self.widget.dm_energy]
         else:
-            self.widget = Landscape2DView("")
+            with render_path.raster_only():
+                self.widget = Landscape2DView("")
             self.views, plots = Views(view2d=self.widget), [self.widget]
         self.background = pg.mkColor(theme.plot_background(settings.presenter))
         for plot in plots:

@@ -38,13 +38,14 @@ class SpriteBatch:
             attribute(ATTRIBUTES["a_color"], self.colors, 4)
         GL.glBindVertexArray(0)
 
-    def draw(self, camera: Camera, count: int, size_px: float, lift: float) -> None:
+    def draw(self, camera: Camera, count: int, size_px: float, lift: float, **style) -> None:
+        """``style``: more uniforms of shaders/sprites.frag (``u_flat``, ``u_outline``, ...)."""
         if count == 0:
             return
         begin_blended(self.program, depth_write=True)
         GL.glEnable(GL.GL_PROGRAM_POINT_SIZE)
         set_uniforms(self.program, u_modelview=camera.modelview, u_projection=camera.projection,
-                     u_size=float(size_px * camera.pixel_scale), u_lift=float(lift))
+                     u_size=float(size_px * camera.pixel_scale), u_lift=float(lift), **style)
         GL.glBindVertexArray(self.vao)
         GL.glDrawArrays(GL.GL_POINTS, 0, count)
         GL.glBindVertexArray(0)
