@@ -65,8 +65,22 @@ def rise_readout(history: EnergyHistory, subject: str = "") -> str:
     lead = f"{subject} " if subject else ""
     if history.particles_rose == 0:
         return f"{lead}never rose"
-    return (f"{lead}rose: {100 * history.share_of_particles:.2g}% of particles, "
-            f"{100 * history.share_of_steps:.2g}% of steps")
+    return (f"{lead}rose: {percent(history.share_of_particles)} of particles, "
+            f"{percent(history.share_of_steps)} of steps")
+
+
+def percent(share: float) -> str:
+    """A share in [0, 1] as a percentage to two significant figures, never in exponent form
+    ('1e+02%' was shown for 0.996) and never rounded to a bound it has not reached: '100%'
+    only for all, '0%' only for none; '>99%' and '<0.01%' in between."""
+    x = 100.0 * share
+    if share >= 1.0 or share <= 0.0:
+        return f"{x:.0f}%"
+    if x >= 99.5:
+        return ">99%"
+    if x < 0.01:
+        return "<0.01%"
+    return f"{x:.0f}%" if x >= 10 else f"{x:.2g}%"
 
 
 class EnergyTracePlot(pg.PlotWidget):

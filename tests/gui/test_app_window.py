@@ -12,6 +12,7 @@ from memscape.engine.params import Params
 from memscape.engine.presets import DEFAULT_PRESET, load_preset
 from memscape.engine.simulation import Simulation
 from memscape.gui.controls import SLIDERS
+from memscape.gui.energy_trace import percent
 
 pytestmark = pytest.mark.qt_log_level_fail("WARNING")  # Qt warnings fail these tests
 
@@ -369,8 +370,8 @@ def test_the_default_runs_trace_shows_the_normalised_energy_its_split_and_the_fi
     arrays = run(window.params, window.worker.run_.backend)
     scale = window.worker.run_.main.energy_scale
     rises = tally_rises(arrays["energy_fixed"], "float32", scale)
-    assert window.energy.text == (f"\u2212log p(\u03c3_ref) rose: {100 * rises.particle_share:.2g}% of particles, "
-                                  f"{100 * rises.step_share:.2g}% of steps")
+    assert window.energy.text == (f"\u2212log p(\u03c3_ref) rose: {percent(rises.particle_share)} of particles, "
+                                  f"{percent(rises.step_share)} of steps")
     assert 0 < rises.particle_share < 0.5
 
 

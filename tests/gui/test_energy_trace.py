@@ -3,10 +3,11 @@ at every step with a rise, a line at every segment start, and shares (never raw 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from memscape.engine.run import EnergyHistory
-from memscape.gui.energy_trace import MAX_LINE_SEGMENTS, MAX_LINES, EnergyTracePlot, energy_range, rise_readout, \
-    steady_steps
+from memscape.gui.energy_trace import MAX_LINE_SEGMENTS, MAX_LINES, EnergyTracePlot, energy_range, percent, \
+    rise_readout, steady_steps
 
 
 def history(energies: np.ndarray, starts=()) -> EnergyHistory:
@@ -51,6 +52,13 @@ def test_the_trace_draws_a_bounded_set_of_lines_every_rise_and_every_segment(qtb
     assert x0 <= 0 and x1 >= 299  # every step drawn and every energy drawn is in view
     assert y0 <= min(y.min(), np.nanmin(h.mean)) and y1 >= max(y.max(), np.nanmax(h.mean))
     assert "x0.001" not in plot.getPlotItem().getAxis("left").labelString()
+
+
+@pytest.mark.parametrize("share, words", [(0.0, "0%"), (1.0, "100%"), (0.996, ">99%"), (0.995, ">99%"),
+                                          (0.994, "99%"), (0.093, "9.3%"), (0.25, "25%"), (0.0034, "0.34%"),
+                                          (1e-4, "0.01%"), (3e-7, "<0.01%"), (0.1, "10%"), (0.0999, "10%")])
+def test_shares_read_as_percentages_without_exponents_or_false_bounds(share, words):
+    assert percent(share) == words
 
 
 def test_an_energy_that_never_rose_says_so():
