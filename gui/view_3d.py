@@ -153,6 +153,8 @@ class Landscape3DView(GLViewMixin, QtWidgets.QWidget):
         if name in ("colormap", "contours"):
             setattr(self.surface, name, bool(on))
         elif name in LAYERS_3D:
+            if name == "particles":  # points or, above DENSITY_ABOVE, the density on the surface
+                self.surface.density = bool(on)
             for item in {"trails": (self.trails, self.highlight), "memories": (self.pins,),
                          "particles": (self.particles,)}[name]:
                 item.setVisible(on)

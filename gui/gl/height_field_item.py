@@ -46,6 +46,7 @@ class HeightFieldItem(LazyGLItem):
         self.contour_levels = contour_levels
         self.colormap = True  #: viridis by height, else a flat grey
         self.contours = True
+        self.density = True  #: the particles' density drawn when one is set (the "particles" layer)
         self._z: np.ndarray | None = None
         self._origin = np.zeros(2, np.float32)
         self._extent = np.ones(2, np.float32)
@@ -148,7 +149,7 @@ class HeightFieldItem(LazyGLItem):
                      u_levels=float(self.contour_levels), u_eye=camera.eye,
                      u_light=light / np.linalg.norm(light), u_colormap=float(self.colormap),
                      u_contours=float(self.contours), u_pixel_scale=camera.pixel_scale,
-                     u_density=1, u_density_on=float(self._density is not None))
+                     u_density=1, u_density_on=float(self.density and self._density is not None))
         GL.glBindVertexArray(self.vao)
         GL.glEnable(GL.GL_PRIMITIVE_RESTART)
         GL.glPrimitiveRestartIndex(RESTART)

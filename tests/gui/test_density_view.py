@@ -133,5 +133,9 @@ def test_the_3d_picture_changes_where_the_density_is(view3d):
         for shift in range(1, 6):
             grown |= np.roll(sprites, shift, axis) | np.roll(sprites, -shift, axis)
     assert (dense & grown).sum() > 0.9 * dense.sum()
+    view.set_layer_visible("particles", False)  # the layer switch hides the density as it hides sprites
+    assert (np.abs(rgb(view.render_image(*SIZE)) - bare).max(axis=-1) > 40).sum() == 0
+    view.set_layer_visible("particles", True)
+    assert ((np.abs(rgb(view.render_image(*SIZE)) - bare).max(axis=-1) > 40) == dense).all()
     view.set_density(None)  # none again: the bare surface
     assert (np.abs(rgb(view.render_image(*SIZE)) - bare).max(axis=-1) > 40).sum() == 0
