@@ -124,12 +124,15 @@ def density_rgba(density: Density) -> np.ndarray:
     return rgba
 
 
-def legend(density: Density) -> str:
+def legend(density: Density, hover: bool = True) -> str:
     """The scale in words: what a bin holds and the log colour scale's two ends, with the
-    particles left out and that hovering picks no single particle."""
+    particles left out and (``hover``: in a view one can hover) that hovering picks no
+    single particle."""
     dx, dy = density.bin_size
     words = (f"density: particles per bin ({dx:.3g} \u00d7 {dy:.3g}), log colour scale from 1 "
              f"(purple) to {density.peak:,} (pale yellow); empty bins clear")
     if density.outside:
         words += f"; {density.outside:,} outside the map not shown"
+    if not hover:
+        return words
     return words + f". Above {DENSITY_ABOVE:,} particles, hovering the map picks no single particle."

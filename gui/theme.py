@@ -218,6 +218,8 @@ def axis_label_fitter(plot: pg.PlotItem) -> AxisLabelFitter:
 
 
 CORNER_MARGIN_PX = 6  #: a readout's distance from its plot's edges
+LEGEND_TEXT = (235, 235, 235)  #: the density's scale in words, over the 2D and 3D landscapes ...
+LEGEND_FILL = (*PLOT_BACKGROUND, 170)  #: ... on this translucent box
 READOUT_MAX_SHARE = 0.45  #: a readout covers at most this share of its plot's height ...
 READOUT_MIN_SHARE = 0.6  #: ... shrinking to this share of the theme's size to do so
 THEME_POINTS = "themePoints"  #: the property in which style_plot leaves a readout's size in the theme

@@ -24,7 +24,8 @@ from PyQt6 import QtCore, QtGui
 from memscape.gui import render_path
 from memscape.gui.density import Density, legend
 from memscape.gui.segment_lines import segment_lines
-from memscape.gui.theme import COLORMAP, HIGHLIGHT_COLOR, MEMORY_COLOR, particle_brushes, place_in_corner
+from memscape.gui.theme import COLORMAP, HIGHLIGHT_COLOR, LEGEND_FILL, LEGEND_TEXT, MEMORY_COLOR, particle_brushes, \
+    place_in_corner
 from memscape.gui.trail_thinning import thinned
 
 LAYERS = ("colormap", "contours", "arrows", "trails", "memories", "particles")
@@ -213,7 +214,7 @@ class Landscape2DView(pg.PlotWidget):
         self.density = pg.ImageItem(axisOrder="row-major")
         self.density.setZValue(-9)  # the particles' layer switch shows and hides it
         self.addItem(self.density)
-        self.density_legend = pg.TextItem(anchor=(1.0, 0.0), color=(235, 235, 235), fill=(24, 26, 31, 170))
+        self.density_legend = pg.TextItem(anchor=(1.0, 0.0), color=LEGEND_TEXT, fill=LEGEND_FILL)
         self.density_legend.setParentItem(self._vb)  # in the view's pixels, not on the data
         self.density_legend.setVisible(False)
         self._vb.sigResized.connect(self._place_density_legend)

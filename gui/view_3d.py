@@ -29,7 +29,7 @@ from memscape.gui.gl.pins_item import PinsItem
 from memscape.gui.gl.offscreen import made_current, offscreen_context, sized_framebuffer
 from memscape.gui.gl.surface_format import SAMPLES
 from memscape.gui.gl.trails_item import TrailsItem
-from memscape.gui.theme import HIGHLIGHT_COLOR, PLOT_BACKGROUND
+from memscape.gui.theme import CORNER_MARGIN_PX, HIGHLIGHT_COLOR, LEGEND_FILL, LEGEND_TEXT, PLOT_BACKGROUND
 from memscape.gui.trail_thinning import thinned
 
 BOX_HEIGHT = 0.5  #: world height of the clipped energy range (the longer side spans 2)
@@ -110,6 +110,7 @@ class Landscape3DView(GLViewMixin, QtWidgets.QWidget):
         self._memories: tuple[np.ndarray, np.ndarray | None] | None = None
         self._highlight = -1
         self._stale = set()
+        self._legend = ""  #: the density's scale in words, painted over the picture
 
     # -- data (plain NumPy, data coordinates) --------------------------------------------
     def set_landscape(self, z: np.ndarray, x_range: tuple[float, float], y_range: tuple[float, float]) -> None:
@@ -131,10 +132,12 @@ class Landscape3DView(GLViewMixin, QtWidgets.QWidget):
     def set_density(self, rgba: np.ndarray | None, legend: str = "") -> None:
         """The particles' density as (ny, nx, 4) uint8 RGBA bins over the map's rectangle
         (``gui.density.density_rgba``), drawn on the surface, its scale in words ``legend``
-        as the view's tooltip; None: none."""
+        in the picture's top right corner (on screen and in videos) and as the view's
+        tooltip; None: none."""
         self.surface.set_density(rgba)
-        if self.toolTip() != legend:
-            self.setToolTip(legend)
+        self._legend = legend if rgba is not None else ""
+        if self.toolTip() != self._legend:
+            self.setToolTip(self._legend)
         self.update()
 
     def set_trails(self, trails: np.ndarray, z: np.ndarray | None = None) -> None:
@@ -310,7 +313,26 @@ class Landscape3DView(GLViewMixin, QtWidgets.QWidget):
             painter.drawText(self.rect(), QtCore.Qt.AlignmentFlag.AlignCenter, error)
         elif self._picture is not None:
             painter.drawImage(QtCore.QRectF(self.rect()), self._picture)
+            self._paint_legend(painter, self.width(), self.height())
         painter.end()
+
+    def _paint_legend(self, painter: QtGui.QPainter, width: int, height: int) -> None:
+        """The density's scale in words, wrapped in a box in the top right corner, in the
+        widget's font or, in a large picture (a video), at 1/55 of its height if larger."""
+        if not self._legend or not self.surface.density:
+            return
+        font = QtGui.QFont(self.font())
+        font.setPixelSize(max(QtGui.QFontInfo(self.font()).pixelSize(), round(height / 55)))
+        painter.setFont(font)
+        pad, margin = 4, CORNER_MARGIN_PX
+        flags = QtCore.Qt.TextFlag.TextWordWrap | QtCore.Qt.AlignmentFlag.AlignLeft
+        room = QtCore.QRectF(0, 0, min(width - 2 * (margin + pad), max(0.4 * width, 24 * font.pixelSize())), height)
+        text = painter.boundingRect(room, int(flags), self._legend)
+        box = QtCore.QRectF(width - margin - text.width() - 2 * pad, margin, text.width() + 2 * pad,
+                            text.height() + 2 * pad)
+        painter.fillRect(box, QtGui.QColor(*LEGEND_FILL))
+        painter.setPen(QtGui.QColor(*LEGEND_TEXT))
+        painter.drawText(box.adjusted(pad, pad, -pad, -pad), int(flags), self._legend)
 
     def _start_render(self, width: int, height: int) -> None:
         """Issue the GL commands of a frame into the screen framebuffer and return without
@@ -346,7 +368,12 @@ class Landscape3DView(GLViewMixin, QtWidgets.QWidget):
         Feed the data first, then call this once per frame (it draws by itself)."""
         with self._current():
             image = self._draw(int(width), int(height), EXPORT_SAMPLES).toImage()
-        return image.convertToFormat(QtGui.QImage.Format.Format_RGB32)
+        image = image.convertToFormat(QtGui.QImage.Format.Format_RGB32)
+        if self._legend and self.surface.density:
+            painter = QtGui.QPainter(image)
+            self._paint_legend(painter, image.width(), image.height())
+            painter.end()
+        return image
 
     @contextlib.contextmanager
     def _current(self):

@@ -81,6 +81,7 @@ def test_legend_states_the_bin_the_peak_and_what_was_left_out():
     assert d.peak == 3 and "to 3 (pale yellow)" in words
     assert "particles per bin (0.1 \u00d7 0.2)" in words
     assert "1 outside the map not shown" in words
+    assert "hovering" in words and dens.legend(d, hover=False) == words[:words.index(". Above")]
     assert "outside" not in dens.legend(dens.particle_density(uv[:3], (0.0, 1.0), (0.0, 2.0), bins=10))
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PyQt6 import QtCore, QtWidgets
 
-from memscape.gui.density import BINS, DENSITY_ABOVE, particle_density
+from memscape.gui.density import BINS, DENSITY_ABOVE, legend, particle_density
 from tests.gui.test_view_3d import SIZE, rgb, two_wells
 
 pytestmark = pytest.mark.qt_log_level_fail("WARNING")
@@ -70,7 +70,7 @@ def test_100000_particles_show_as_a_density_and_5000_as_points(make_window, qtbo
     if hasattr(window.view3d, "surface"):
         np.testing.assert_array_equal(window.view3d.surface._density, image)  # on the 3D surface too
         assert len(window.view3d._particles[0]) == 0  # no point sprites
-        assert window.view3d.toolTip() == words  # the scale, in words
+        assert words.startswith(window.view3d.toolTip()) and "hovering" not in window.view3d.toolTip()  # no hover in 3D
     # hovering over the crowd picks nobody
     vb = view.getPlotItem().vb
     centre = view.mapFromScene(vb.mapViewToScene(QtCore.QPointF(*np.median(shown.main.uv, axis=0))))
@@ -139,3 +139,27 @@ def test_the_3d_picture_changes_where_the_density_is(view3d):
     assert ((np.abs(rgb(view.render_image(*SIZE)) - bare).max(axis=-1) > 40) == dense).all()
     view.set_density(None)  # none again: the bare surface
     assert (np.abs(rgb(view.render_image(*SIZE)) - bare).max(axis=-1) > 40).sum() == 0
+
+
+def test_the_3d_picture_says_the_density_scale_in_its_corner(view3d):
+    """A video of the 3D view alone must carry the density's scale: the legend is painted
+    into the picture's top right corner (and goes with the particles' switch)."""
+    view, xr, yr = view3d
+    size = (640, 480)
+    crowd = np.random.default_rng(6).normal([-1.0, 0.0], 0.2, size=(20_000, 2))
+    density = particle_density(crowd, xr, yr)
+    view.set_density(density.rgba)
+    plain = rgb(view.render_image(*size))
+    view.set_density(density.rgba, legend(density, hover=False))
+    marked = rgb(view.render_image(*size))
+    changed = np.abs(marked - plain).max(axis=-1) > 40
+    rows, cols = np.nonzero(changed)
+    assert changed.sum() > 200
+    assert rows.max() < size[1] / 2 and cols.min() > size[0] / 2  # in the top right quarter
+    bright = (marked[changed] > 200).all(axis=-1).sum()
+    assert bright > 50  # the words, in LEGEND_TEXT
+    view.set_layer_visible("particles", False)
+    hidden = rgb(view.render_image(*size))
+    view.set_layer_visible("particles", True)
+    view.set_density(None)
+    assert (np.abs(hidden - rgb(view.render_image(*size))).max(axis=-1) > 40).sum() == 0
