@@ -14,7 +14,7 @@ frame's fullest bin**: t = log(count) / log(max) (t = 1 where every non-empty bi
 maximum), colour DENSITY_COLORMAP(DENSITY_COLOR_SPAN[0] + t * span), opacity
 DENSITY_ALPHA[0] + t * (DENSITY_ALPHA[1] - DENSITY_ALPHA[0]); an empty bin is fully
 transparent, so the landscape shows through. :func:`legend` says so in words, with the
-maximum, for the view's corner.
+maximum, for the view's corner; :func:`hover_note` adds what hovering does, for a tooltip.
 """
 from __future__ import annotations
 
@@ -124,15 +124,18 @@ def density_rgba(density: Density) -> np.ndarray:
     return rgba
 
 
-def legend(density: Density, hover: bool = True) -> str:
-    """The scale in words: what a bin holds and the log colour scale's two ends, with the
-    particles left out and (``hover``: in a view one can hover) that hovering picks no
-    single particle."""
+def legend(density: Density) -> str:
+    """The scale in a few words, for the view's corner: what a bin holds, the log colour
+    scale's two ends and the particles left out."""
     dx, dy = density.bin_size
-    words = (f"density: particles per bin ({dx:.3g} \u00d7 {dy:.3g}), log colour scale from 1 "
-             f"(purple) to {density.peak:,} (pale yellow); empty bins clear")
+    words = f"particles per {dx:.3g} \u00d7 {dy:.3g} bin, log scale: 1 (purple) to {density.peak:,} (pale yellow)"
     if density.outside:
         words += f"; {density.outside:,} outside the map not shown"
-    if not hover:
-        return words
-    return words + f". Above {DENSITY_ABOVE:,} particles, hovering the map picks no single particle."
+    return words
+
+
+def hover_note(density: Density) -> str:
+    """The legend with what it leaves unsaid, for the 2D view's tooltip: empty bins are
+    clear, and in a density no single particle can be hovered."""
+    return (f"Density of the particles: {legend(density)}. Empty bins are clear. Above {DENSITY_ABOVE:,} "
+            "particles, hovering the map picks no single particle.")

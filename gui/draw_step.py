@@ -131,7 +131,7 @@ def draw_landscape_3d(view, sim: SimStep, memories_uv, density: Density | None =
         view.set_density(None)
         view.set_particles(sim.uv, None, colors)
     else:  # no point sprites: the density on the surface; the trails keep their colours
-        view.set_density(density.rgba, legend(density, hover=False))  # the 3D view has no hover
+        view.set_density(density.rgba, legend(density))
         view.set_particles(np.zeros((0, 2)), None, colors)
     view.set_trails(sim.trail)
     view.set_memories(memories_uv)

@@ -22,7 +22,7 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui
 
 from memscape.gui import render_path
-from memscape.gui.density import Density, legend
+from memscape.gui.density import Density, hover_note, legend
 from memscape.gui.segment_lines import segment_lines
 from memscape.gui.theme import COLORMAP, HIGHLIGHT_COLOR, LEGEND_FILL, LEGEND_TEXT, MEMORY_COLOR, particle_brushes, \
     place_in_corner
@@ -467,7 +467,7 @@ class Landscape2DView(pg.PlotWidget):
         if words != self.density_legend.toPlainText():
             self.density_legend.setText(words)
             self._place_density_legend()
-            self.setToolTip(words)
+            self.setToolTip(hover_note(density))
         self.density_legend.setVisible(True)
         self._trail = np.zeros((0, 0, 2)) if trail is None else np.asarray(trail)
         self._draw_trails()

@@ -79,9 +79,9 @@ def test_legend_states_the_bin_the_peak_and_what_was_left_out():
     d = dens.particle_density(uv, (0.0, 1.0), (0.0, 2.0), bins=10)
     words = dens.legend(d)
     assert d.peak == 3 and "to 3 (pale yellow)" in words
-    assert "particles per bin (0.1 \u00d7 0.2)" in words
+    assert "particles per 0.1 \u00d7 0.2 bin" in words
     assert "1 outside the map not shown" in words
-    assert "hovering" in words and dens.legend(d, hover=False) == words[:words.index(". Above")]
+    assert "hovering" not in words and words in dens.hover_note(d) and "hovering" in dens.hover_note(d)
     assert "outside" not in dens.legend(dens.particle_density(uv[:3], (0.0, 1.0), (0.0, 2.0), bins=10))
 
 
