@@ -52,7 +52,10 @@ class SchedulePlot(pg.PlotWidget):
             self.note.setText("associative memory: no noise schedule, valid for every t >= 0")
             self._place_note()
             return
-        self.sigmas = np.asarray(sigmas, dtype=np.float64)
+        sigmas = np.asarray(sigmas, dtype=np.float64)
+        if np.array_equal(sigmas, self.sigmas):
+            return  # the same schedule, frame after frame: drawing and fitting it again costs a frame's 4 ms
+        self.sigmas = sigmas
         positive = self.sigmas > 0  # log axis: the final sigma = 0 is named by the step axis's label
         steps = np.arange(len(self.sigmas))
         self.curve.setData(steps[positive], self.sigmas[positive])
