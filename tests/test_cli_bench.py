@@ -33,6 +33,19 @@ def test_quick_json_has_every_figure_with_positive_finite_numbers():
             assert f[key] is None or (math.isfinite(f[key]) and f[key] > 0)
         assert f["speedup_vs_numpy"] == pytest.approx(f["numpy_s"] / f["median_s"])
     assert [g["fps"] for g in report["gui"]] == [None] and "quick" in report["gui"][0]["note"]
+    assert [e["fps"] for e in report["export"]] == [None] and "quick" in report["export"][0]["note"]
+
+
+def test_the_export_probe_exports_every_frame_of_the_fixed_run():
+    from memscape.gui.bench import export_fps
+    from memscape.gui.export.bench_probe import FPS, SECONDS
+
+    figure = export_fps("side-by-side", 160, 96)  # in a child process, as bench runs it
+    if figure["note"].startswith("skipped"):
+        pytest.skip(figure["note"])
+    assert figure["frames"] == round(FPS * SECONDS) and "side-by-side, 160x96" in figure["note"], figure
+    for key in ("fps", "render_ms", "encode_ms"):
+        assert math.isfinite(figure[key]) and figure[key] > 0, key
 
 
 def test_bench_imports_no_qt():
