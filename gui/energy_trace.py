@@ -16,6 +16,7 @@ import pyqtgraph as pg
 from PyQt6 import QtCore
 
 from memscape.engine.run import EnergyHistory
+from memscape.gui.plot_cache import cache_axes
 from memscape.gui.segment_lines import segment_lines
 from memscape.gui.theme import (HIGHLIGHT_COLOR, LANDSCAPE_MOVE_COLOR, SAMPLER_MOVE_COLOR, SEGMENT_COLOR,
                                  VIOLATION_COLOR, place_in_corner)
@@ -94,6 +95,7 @@ class EnergyTracePlot(pg.PlotWidget):
             self.addItem(item)
         for axis in ("left", "bottom"):  # an energy axis never reads "(x0.001)"
             self.getPlotItem().getAxis(axis).enableAutoSIPrefix(False)
+        cache_axes(self.getPlotItem())
         self.label = pg.TextItem(anchor=(1, 0), color=(255, 255, 255))
         self.label.setParentItem(self.getPlotItem().vb)
         self.getPlotItem().vb.sigResized.connect(self._place_label)

@@ -21,6 +21,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui
 
+from memscape.gui.plot_cache import cache_axes
 from memscape.gui.segment_lines import segment_lines
 from memscape.gui.theme import COLORMAP, HIGHLIGHT_COLOR, MEMORY_COLOR, particle_brushes
 from memscape.gui.trail_thinning import thinned
@@ -200,6 +201,7 @@ class Landscape2DView(pg.PlotWidget):
         self.memories_movable = True  #: False on a plane through D > 2 data (drags then pan)
         self.setAspectLocked(True)
         self.hideButtons()
+        cache_axes(self.getPlotItem())
         self.image = SmoothImageItem(axisOrder="col-major")
         self.image.setColorMap(pg.colormap.get(COLORMAP))
         self.addItem(self.image)
