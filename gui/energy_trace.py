@@ -165,7 +165,9 @@ class EnergyTracePlot(pg.PlotWidget):
         new = (steady_steps(last, span), energy_range(lo, hi) or self._range[1])
         if new != self._range:
             self._range = new
-            self.getPlotItem().vb.setRange(xRange=new[0], yRange=new[1], padding=0.0)
+            vb = self.getPlotItem().vb
+            vb.setRange(xRange=new[0], yRange=new[1], padding=0.0)
+            vb.updateMatrix()  # now, not in the paint: items told of it there would ask for a second paint
 
     def set_highlight(self, index: int) -> None:
         """Draw particle ``index``'s whole trace in white (-1: none); the range grows to hold
