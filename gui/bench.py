@@ -1,11 +1,13 @@
 """``python main.py bench [--json] [--quick] [--repeat R]``: the engine's speed figures
-(:mod:`memscape.engine.bench`) and the desktop app's frame rate (5,000 particles as points and
-100,000 as their density, in each of APP_LAYOUTS); ``bench --soak SECONDS``: the
+(:mod:`memscape.engine.bench`), the desktop app's frame rate (5,000 particles as points and
+100,000 as their density, in each of APP_LAYOUTS) and the video export's (a fixed run exported
+headless, frames per second end to end); ``bench --soak SECONDS``: the
 app playing and resetting with 5,000 particles for that long, its memory curve, threads and
 timers.
 
 The app is measured in child processes (``main.py bench --app-probe ...`` and ``--soak-probe``,
-which run :mod:`memscape.gui.app_probe`), so that Qt never loads in the bench itself and a stuck
+which run :mod:`memscape.gui.app_probe`; ``--export-probe`` runs
+:mod:`memscape.gui.export.bench_probe`), so that Qt never loads in the bench itself and a stuck
 window cannot hang it; they need a display (``xvfb-run -a python main.py bench`` on a machine
 without one). No Qt at import time.
 """
@@ -27,6 +29,9 @@ APP_PARTICLES = 5_000
 APP_DENSITY_PARTICLES = 100_000
 APP_LAYOUTS = (1, 2)  #: the layouts timed: every view; the 2D and 3D landscapes with the traces
 APP_SECONDS = 4.0
+#: the exports timed (view, width, height): 2D, 3D and side by side at 720p, 3D at 1080p
+EXPORTS = (("2d", 1280, 720), ("3d", 1280, 720), ("side-by-side", 1280, 720), ("3d", 1920, 1080))
+EXPORT_SECONDS = 60.0  #: an export probe that takes longer than this (plus a minute) failed
 SOAK_WARMUP = 0.3  #: the share of a soak's samples taken as warm-up, before memory must stay flat
 MAIN = Path(__file__).resolve().parents[1] / "main.py"  #: runs from a checkout and when installed
 
@@ -43,6 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "write cProfile's table of the GUI thread's calls to FILE")
     parser.add_argument("--soak-probe", nargs=2, type=float, metavar=("PARTICLES", "SECONDS"),
                         help=argparse.SUPPRESS)  # the child process of app_soak
+    parser.add_argument("--export-probe", nargs=3, metavar=("VIEW", "WIDTH", "HEIGHT"),
+                        help=argparse.SUPPRESS)  # the child process of export_fps
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,6 +61,12 @@ def run(args: argparse.Namespace) -> int:
 
         particles, seconds, layout = args.app_probe
         measure_fps(int(particles), seconds, int(layout), profile=args.profile)
+        return 0
+    if args.export_probe is not None:
+        from memscape.gui.export.bench_probe import main
+
+        view, width, height = args.export_probe
+        main(view, int(width), int(height))
         return 0
     if args.soak_probe is not None:
         from memscape.gui.app_probe import soak
@@ -75,14 +88,19 @@ def run(args: argparse.Namespace) -> int:
     if args.quick:
         report["gui"] = [{"particles": n, "layout": None, "fps": None, "note": "skipped: --quick"}
                          for n in (APP_PARTICLES, APP_DENSITY_PARTICLES)]
+        report["export"] = [{"view": None, "size": None, "fps": None, "note": "skipped: --quick"}]
     else:
-        report["gui"] = []
+        report["gui"], report["export"] = [], []
         for particles in (APP_PARTICLES, APP_DENSITY_PARTICLES):
             for layout in APP_LAYOUTS:
                 report["gui"].append(app_fps(particles, APP_SECONDS, layout))
                 log(app_row(report["gui"][-1]))
+        for view, width, height in EXPORTS:
+            report["export"].append(export_fps(view, width, height))
+            log(export_row(report["export"][-1]))
     print(json.dumps(report, indent=2) if args.json else
-          "\n".join([engine_bench.format_report(report), *map(app_row, report["gui"])]))
+          "\n".join([engine_bench.format_report(report), *map(app_row, report["gui"]),
+                     *map(export_row, report["export"])]))
     return 0
 
 
@@ -110,6 +128,13 @@ def app_fps(particles: int, seconds: float, layout: int) -> dict[str, Any]:
             **_child(["--app-probe", str(particles), str(seconds), str(layout)], seconds)}
 
 
+def export_fps(view: str, width: int, height: int) -> dict[str, Any]:
+    """Frames per second of a headless export of ``view`` at ``width`` x ``height`` (see
+    memscape.gui.export.bench_probe.export_fps), with its median frame's render and encode times."""
+    return {"view": view, "size": [width, height], "fps": None,
+            **_child(["--export-probe", view, str(width), str(height)], EXPORT_SECONDS)}
+
+
 def app_soak(particles: int, seconds: float) -> dict[str, Any]:
     """The soak's samples (see memscape.gui.app_probe.soak), and how memory moved after the
     warm-up (the first SOAK_WARMUP share of the samples)."""
@@ -133,6 +158,14 @@ def soak_report(result: dict[str, Any]) -> str:
     if "growth_after_warmup" in result:
         lines.append(f"resident memory after the warm-up grew by at most {100 * result['growth_after_warmup']:.1f}%")
     return "\n".join(lines)
+
+
+def export_row(figure: dict[str, Any]) -> str:
+    size = "" if figure["size"] is None else f" at {figure['size'][0]}x{figure['size'][1]}"
+    if figure["fps"] is None:
+        return f"export {figure['view']}{size}: -  ({figure['note']})"
+    return (f"export {figure['view']}{size}: {figure['fps']:.1f} frames/s end to end (median frame: render "
+            f"{figure['render_ms']:.1f} ms, encoder wait {figure['encode_ms']:.1f} ms)  ({figure['note']})")
 
 
 def app_row(figure: dict[str, Any]) -> str:

@@ -16,6 +16,7 @@ import pyqtgraph as pg
 from PyQt6 import QtCore
 
 from memscape.engine.run import EnergyHistory
+from memscape.gui.plot_cache import cache_axes
 from memscape.gui.segment_lines import segment_lines
 from memscape.gui.theme import (HIGHLIGHT_COLOR, LANDSCAPE_MOVE_COLOR, SAMPLER_MOVE_COLOR, SEGMENT_COLOR,
                                  VIOLATION_COLOR, place_in_corner)
@@ -41,14 +42,17 @@ def line_segments(steps: np.ndarray, energy: np.ndarray) -> tuple[np.ndarray, np
 
 def energy_range(lo: float, hi: float, pad: float = 0.08) -> tuple[float, float] | None:
     """The y range for energies spanning [lo, hi] (everything drawn up to the shown step):
-    widened by ``pad`` of the span on each side; None when nothing finite is drawn. A function
-    of the history alone, so the window and an exported frame of the same step agree, and it
-    only grows as a run goes on (the axes stand still, and are not laid out again, a third of
-    a trace's cost, until a new extreme appears)."""
+    widened by ``pad`` of the span on each side, then outward to whole multiples of a tenth
+    of the power of ten at or below the widened span; None when nothing finite is drawn. A
+    function of the history alone, so the window and an exported frame of the same step agree,
+    and it only grows as a run goes on, in steps of that tenth: the axes stand still, and are
+    not laid out and painted again (most of a trace's cost), until an extreme passes a step."""
     if not (np.isfinite(lo) and np.isfinite(hi)):
         return None
     margin = pad * (hi - lo) if hi > lo else max(abs(hi), 1.0) * pad
-    return lo - margin, hi + margin
+    lo, hi = lo - margin, hi + margin
+    unit = 10.0 ** np.floor(np.log10(hi - lo)) / 10.0
+    return float(np.floor(lo / unit) * unit), float(np.ceil(hi / unit) * unit)
 
 
 def steady_steps(last: float, span: int | None = None) -> tuple[float, float]:
@@ -105,6 +109,7 @@ class EnergyTracePlot(pg.PlotWidget):
             self.addItem(item)
         for axis in ("left", "bottom"):  # an energy axis never reads "(x0.001)"
             self.getPlotItem().getAxis(axis).enableAutoSIPrefix(False)
+        cache_axes(self.getPlotItem())
         self.label = pg.TextItem(anchor=(1, 0), color=(255, 255, 255))
         self.label.setParentItem(self.getPlotItem().vb)
         self.getPlotItem().vb.sigResized.connect(self._place_label)
@@ -115,6 +120,8 @@ class EnergyTracePlot(pg.PlotWidget):
         self._highlight = -1
         self._drawn: tuple = (None, np.zeros(0), np.zeros(0))  #: span and the energies drawn, for the range
         self.text = ""  #: what the readout says now
+        self._readout = ""  #: the readout's HTML, and the marks' and segment lines' data, as last set
+        self._marks = self._segments = (np.zeros(0), np.zeros(0))
 
     def _place_label(self) -> None:
         place_in_corner(self.label, self.getPlotItem().vb.rect())  # wrapped in a narrow panel
@@ -141,16 +148,26 @@ class EnergyTracePlot(pg.PlotWidget):
         self.sampler.setData(self._steps[:len(samp)], samp)
         self._drawn = (span, lines_y, mean, land, samp)
         self._fit(span, lines_y, mean, land, samp, self._highlighted())
+        # the marks, the segment lines and the readout change at a few steps of a run: each is
+        # set again only then (setting a scatter rebuilds its points, setting HTML lays it out)
         where = history.rise_steps
-        self.marks.setData(self._steps[where], mean[where])
+        marks = (self._steps[where], mean[where])
+        if not all(map(np.array_equal, marks, self._marks)):
+            self._marks = marks
+            self.marks.setData(*marks)
         at = self._steps[history.segment_starts].astype(np.float64)
-        (y0, y1) = self._range[1]
-        self.segments.setData(np.repeat(at, 2), np.tile([y0, y1], len(at)))
+        segments = (np.repeat(at, 2), np.tile(self._range[1], len(at)))
+        if not all(map(np.array_equal, segments, self._segments)):
+            self._segments = segments
+            self.segments.setData(*segments)
         self.text = rise_readout(history, subject)
         key = "" if not split else (f"<br><span style='color: rgb{LANDSCAPE_MOVE_COLOR}'>━ landscape moved</span>"
                                     f"&nbsp; <span style='color: rgb{SAMPLER_MOVE_COLOR}'>━ sampler moved</span>")
-        self.label.setHtml(f"<div style='text-align: right'>{html.escape(self.text)}{key}</div>")
-        self._place_label()
+        readout = f"<div style='text-align: right'>{html.escape(self.text)}{key}</div>"
+        if readout != self._readout:
+            self._readout = readout
+            self.label.setHtml(readout)
+            self._place_label()
         self._draw_highlight()
 
     def _fit(self, span: int | None, *ys: np.ndarray) -> None:
@@ -162,7 +179,9 @@ class EnergyTracePlot(pg.PlotWidget):
         new = (steady_steps(last, span), energy_range(lo, hi) or self._range[1])
         if new != self._range:
             self._range = new
-            self.getPlotItem().vb.setRange(xRange=new[0], yRange=new[1], padding=0.0)
+            vb = self.getPlotItem().vb
+            vb.setRange(xRange=new[0], yRange=new[1], padding=0.0)
+            vb.updateMatrix()  # now, not in the paint: items told of it there would ask for a second paint
 
     def set_highlight(self, index: int) -> None:
         """Draw particle ``index``'s whole trace in white (-1: none); the range grows to hold
@@ -172,10 +191,10 @@ class EnergyTracePlot(pg.PlotWidget):
             return
         self._highlight = index
         self._fit(*self._drawn, self._highlighted())
-        (y0, y1) = self._range[1]
-        at, _ = self.segments.getData()
-        if at is not None and len(at):
-            self.segments.setData(at, np.tile([y0, y1], len(at) // 2))
+        at = self._segments[0]
+        if len(at):
+            self._segments = (at, np.tile(self._range[1], len(at) // 2))
+            self.segments.setData(*self._segments)
         self._draw_highlight()
 
     def _highlighted(self) -> np.ndarray:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
+from memscape.gui.plot_cache import cache_axes
 from memscape.gui.theme import place_in_corner
 
 STEP_LABEL = "step"
@@ -23,6 +24,7 @@ class SchedulePlot(pg.PlotWidget):
         self.showGrid(x=True, y=True, alpha=0.2)
         for axis in ("left", "bottom"):  # an axis never reads "(x0.001)"
             self.getPlotItem().getAxis(axis).enableAutoSIPrefix(False)
+        cache_axes(self.getPlotItem())
         self.setToolTip("the noise level sigma of each step (log scale); the yellow line is the step on screen")
         self.curve = pg.PlotDataItem(pen=pg.mkPen(90, 150, 255, width=2), symbol="o", symbolSize=5,
                                      symbolBrush=(90, 150, 255), symbolPen=None)
@@ -52,7 +54,10 @@ class SchedulePlot(pg.PlotWidget):
             self.note.setText("associative memory: no noise schedule, valid for every t >= 0")
             self._place_note()
             return
-        self.sigmas = np.asarray(sigmas, dtype=np.float64)
+        sigmas = np.asarray(sigmas, dtype=np.float64)
+        if np.array_equal(sigmas, self.sigmas):
+            return  # the same schedule, frame after frame: drawing and fitting it again costs a frame's 4 ms
+        self.sigmas = sigmas
         positive = self.sigmas > 0  # log axis: the final sigma = 0 is named by the step axis's label
         steps = np.arange(len(self.sigmas))
         self.curve.setData(steps[positive], self.sigmas[positive])

@@ -23,6 +23,7 @@ from PyQt6 import QtCore, QtGui
 
 from memscape.gui import render_path
 from memscape.gui.density import Density, hover_note, legend
+from memscape.gui.plot_cache import cache_axes
 from memscape.gui.segment_lines import segment_lines
 from memscape.gui.theme import COLORMAP, HIGHLIGHT_COLOR, LEGEND_FILL, LEGEND_TEXT, MEMORY_COLOR, particle_brushes, \
     place_in_corner
@@ -206,6 +207,7 @@ class Landscape2DView(pg.PlotWidget):
         self.memories_movable = True  #: False on a plane through D > 2 data (drags then pan)
         self.setAspectLocked(True)
         self.hideButtons()
+        cache_axes(self.getPlotItem())
         self.image = SmoothImageItem(axisOrder="col-major")
         self.image.setColorMap(pg.colormap.get(COLORMAP))
         self.addItem(self.image)

@@ -35,9 +35,10 @@ from memscape.gui.trail_thinning import thinned
 BOX_HEIGHT = 0.5  #: world height of the clipped energy range (the longer side spans 2)
 CLIP_PERCENTILE = 92.0  #: energies above this percentile of the map are shown flat at the top
 DEFAULT_COLOR = (0.92, 0.92, 0.92, 0.9)  #: particles when no colours are given
-#: multisampling of render_image's framebuffer (video frames: quality over speed); frames on
-#: screen use the surface format's SAMPLES
-EXPORT_SAMPLES = 4
+#: multisampling of render_image's framebuffer: none, as on screen. Under software GL (llvmpipe,
+#: 2 cores) 4x made a 720p frame's read-back 75 ms instead of 24, and the shaders anti-alias the
+#: contours, sprites and lines themselves (only the surface's outline is left unsmoothed)
+EXPORT_SAMPLES = 0
 #: trail segments a 3D frame draws: llvmpipe runs the vertex stage on the calling (GUI) thread,
 #: about 5 ms for the 2D views' 12,000 thick segments; on the surface half as many read clearly
 MAX_SEGMENTS_3D = 6_000
@@ -363,8 +364,8 @@ class Landscape3DView(GLViewMixin, QtWidgets.QWidget):
         return True
 
     def render_image(self, width: int, height: int) -> QtGui.QImage:
-        """The current scene drawn offscreen at ``width`` x ``height`` (EXPORT_SAMPLES x
-        multisampled), as an opaque RGB32 QImage of exactly that size; nothing is shown.
+        """The current scene drawn offscreen at ``width`` x ``height`` (EXPORT_SAMPLES
+        samples a pixel), as an opaque RGB32 QImage of exactly that size; nothing is shown.
         Feed the data first, then call this once per frame (it draws by itself)."""
         with self._current():
             image = self._draw(int(width), int(height), EXPORT_SAMPLES).toImage()

@@ -34,6 +34,7 @@ def test_quick_json_has_every_figure_with_positive_finite_numbers():
         assert f["speedup_vs_numpy"] == pytest.approx(f["numpy_s"] / f["median_s"])
     assert [g["fps"] for g in report["gui"]] == [None, None] and all("quick" in g["note"] for g in report["gui"])
     assert [g["particles"] for g in report["gui"]] == [5_000, 100_000]  # points, and the live density
+    assert [e["fps"] for e in report["export"]] == [None] and "quick" in report["export"][0]["note"]
 
 
 def test_profile_without_an_app_probe_is_a_usage_error(tmp_path):
@@ -42,6 +43,18 @@ def test_profile_without_an_app_probe_is_a_usage_error(tmp_path):
     assert r.returncode == 2 and r.stdout == ""
     assert len(r.stderr.strip().splitlines()) == 1 and "--app-probe" in r.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_export_probe_exports_every_frame_of_the_fixed_run():
+    from memscape.gui.bench import export_fps
+    from memscape.gui.export.bench_probe import FPS, SECONDS
+
+    figure = export_fps("side-by-side", 160, 96)  # in a child process, as bench runs it
+    if figure["note"].startswith("skipped"):
+        pytest.skip(figure["note"])
+    assert figure["frames"] == round(FPS * SECONDS) and "side-by-side, 160x96" in figure["note"], figure
+    for key in ("fps", "render_ms", "encode_ms"):
+        assert math.isfinite(figure[key]) and figure[key] > 0, key
 
 
 def test_bench_imports_no_qt():

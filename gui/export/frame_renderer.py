@@ -32,7 +32,7 @@ from memscape.gui import render_path, theme
 from memscape.gui.draw_step import Views, draw_step
 from memscape.gui.export.overlays import OverlayText, band_heights, draw_overlays, params_readout, step_readout
 from memscape.gui.export.settings import Progress, RenderSettings, frame_steps
-from memscape.gui.export.video_writer import VideoWriter, encoded_size, format_for_path
+from memscape.gui.export.video_writer import QIMAGE_RGB32, VideoWriter, encoded_size, format_for_path
 from memscape.gui.side_by_side import SideBySideView
 from memscape.gui.view_2d import Landscape2DView
 
@@ -85,6 +85,7 @@ class FrameRenderer:
         w, h = self.size
         self.top, bottom = band_heights(h, self._overlay_text(0))  # the same bands on every frame
         self.view_size = (w, h - self.top - bottom)
+        self._image = QtGui.QImage(w, h, QtGui.QImage.Format.Format_RGB32)  #: what render draws into
         self.widget.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
         self.widget.resize(*self.view_size)
         self.widget.show()
@@ -106,10 +107,12 @@ class FrameRenderer:
         return step_view(self.snapshot, int(self.entries[k]), self.meta)
 
     def render(self, k: int) -> QtGui.QImage:
-        """Frame k as an RGB888 QImage of exactly ``size``: the view, with the overlay bands
-        (:func:`memscape.gui.export.overlays.band_heights`) above and below it when overlays are on."""
+        """Frame k as an RGB32 QImage of exactly ``size``: the view, with the overlay bands
+        (:func:`memscape.gui.export.overlays.band_heights`) above and below it when overlays
+        are on. The same image is drawn into at every call (a new one costs its page faults,
+        a tenth of a 720p frame): it holds frame k until the next call."""
         draw_step(self.views, self.step(k))
-        image = QtGui.QImage(*self.size, QtGui.QImage.Format.Format_RGB32)
+        image = self._image
         image.fill(self.background)
         if self.settings.view_range is not None and self.settings.view != "3d":
             self.widget.show_range(*self.settings.view_range)
@@ -121,7 +124,17 @@ class FrameRenderer:
         else:  # the widget and its children, 1:1, below the top band
             QtWidgets.QWidget.render(self.widget, image, QtCore.QPoint(0, self.top))
         draw_overlays(image, self._overlay_text(k), self.background)
-        return image.convertToFormat(QtGui.QImage.Format.Format_RGB888)
+        return image
+
+    def render_pixels(self, k: int) -> np.ndarray:
+        """Frame k as the (height, width, 4) uint8 pixels of the drawn image, in PyAV's
+        :data:`memscape.gui.export.video_writer.QIMAGE_RGB32` order; a view, not a copy,
+        valid until the next render."""
+        image = self.render(k)
+        bits = image.constBits()
+        bits.setsize(image.sizeInBytes())
+        w, h = self.size
+        return np.frombuffer(bits, np.uint8).reshape(h, w, 4)
 
     def _overlay_text(self, k: int) -> OverlayText:
         """Title, the main simulation's parameters, and its step and sigma at frame k, each only
@@ -138,7 +151,7 @@ class FrameRenderer:
 
 
 def qimage_to_array(image: QtGui.QImage) -> np.ndarray:
-    """An RGB888 QImage -> (height, width, 3) uint8 copy (rows are padded to 4 bytes in Qt)."""
+    """A QImage -> (height, width, 3) uint8 RGB copy (rows are padded to 4 bytes in Qt)."""
     image = image.convertToFormat(QtGui.QImage.Format.Format_RGB888)
     w, h, stride = image.width(), image.height(), image.bytesPerLine()
     buf = np.frombuffer(image.constBits().asstring(stride * h), dtype=np.uint8)
@@ -156,7 +169,7 @@ def export_job(snapshot: Snapshot, meta: dict, settings: RenderSettings, path: s
         renderer = FrameRenderer(snapshot, meta, settings, size)
         try:
             for k in range(renderer.count):
-                writer.write(renderer.render_array(k))
+                writer.write(renderer.render_pixels(k), QIMAGE_RGB32)
                 yield Progress("rendering", k + 1, renderer.count)
         finally:
             renderer.close()

@@ -9,12 +9,21 @@ anything it did not write: a folder that holds anything but an earlier export's 
 is refused unless ``force`` is given, and even then only frame files are replaced
 (:func:`check_frame_folder`). Failures are :class:`ExportError` with a one-line message
 naming the path and the cause.
+
+Speed: mp4 and PNG frames are converted (PyAV's swscale, from RGB or from Qt's 32-bit pixels
+as they lie in a QImage, :data:`QIMAGE_RGB32`) and encoded in one encoder thread beside the
+caller, which meanwhile renders the next frame (PyAV lets go of the GIL in both), at most
+:data:`IN_FLIGHT` frames ahead, so frames never pile up; H.264 uses x264's "ultrafast" preset
+(:data:`X264_OPTIONS`) and its own threads.
 """
 from __future__ import annotations
 
+import collections
 import contextlib
 import os
 import re
+import sys
+from concurrent.futures import Future, ThreadPoolExecutor
 from fractions import Fraction
 from pathlib import Path
 
@@ -26,6 +35,14 @@ from memscape.gui.export.gif import GifClip
 FORMATS = ("mp4", "gif", "png")
 #: the PyAV encoder each format needs
 ENCODERS = {"mp4": "libx264", "gif": "gif", "png": "png"}
+#: x264's speed preset: "ultrafast" leaves the rendering most of a 2-core machine (a 720p 3D
+#: export went from 20 to 23-35 frames/s against "veryfast"); at crf 18 its frames are as close
+#: to the rendered ones (PSNR 34-35 dB against 33.5-34, the 4:2:0 chroma dominating both), in
+#: files about 2.5 times larger (1 MB a second of 720p)
+X264_OPTIONS = {"crf": "18", "preset": "ultrafast"}
+#: the PyAV pixel format of a QImage.Format_RGB32's bytes (0xffRRGGBB words in native order)
+QIMAGE_RGB32 = "bgra" if sys.byteorder == "little" else "argb"
+IN_FLIGHT = 2  #: frames handed to the encoder thread and not yet encoded, at most
 
 
 class ExportError(RuntimeError):
@@ -136,6 +153,8 @@ class VideoWriter:
         self._stream = None
         self._png = None
         self._gif: GifClip | None = None
+        self._encoder: ThreadPoolExecutor | None = None  #: the encoder thread (mp4, png)
+        self._in_flight: collections.deque[Future] = collections.deque()
 
     # -- lifecycle --------------------------------------------------------------
     def __enter__(self) -> "VideoWriter":
@@ -189,6 +208,7 @@ class VideoWriter:
             self._png = av.CodecContext.create("png", "w")
             self._png.width, self._png.height = self.size
             self._png.pix_fmt = "rgb24"
+            self._encoder = ThreadPoolExecutor(1, thread_name_prefix="memscape-encoder")
             return
         self._tmp = self._guard(lambda: self._stack.enter_context(atomic_path(self.path)))
         options = {"movflags": "faststart"} if self.fmt == "mp4" else {}
@@ -198,35 +218,63 @@ class VideoWriter:
         stream.width, stream.height = self.size
         if self.fmt == "mp4":
             stream.pix_fmt = "yuv420p"
-            stream.options = {"crf": "18", "preset": "fast"}
+            stream.options = dict(X264_OPTIONS)
+            stream.codec_context.thread_type = "AUTO"
+            self._encoder = ThreadPoolExecutor(1, thread_name_prefix="memscape-encoder")
         else:
             stream.pix_fmt = "pal8"
             self._gif = GifClip(self.size, self.fps)  # one palette for the clip, encoded at the end
         self._stream = stream
 
-    def write(self, rgb: np.ndarray) -> None:
-        """Encode one (height, width, 3) uint8 frame."""
+    def write(self, pixels: np.ndarray, pixel_format: str = "rgb24") -> None:
+        """Encode one frame: (height, width, 3) uint8 RGB, or with ``pixel_format``
+        :data:`QIMAGE_RGB32` (height, width, 4) uint8 as a QImage.Format_RGB32 holds it. The
+        pixels are copied before this returns; the frame is encoded in the encoder thread
+        (mp4, png), whose failure is raised by a later write or the close."""
         import av
 
         w, h = self.size
-        if rgb.shape != (h, w, 3) or rgb.dtype != np.uint8:
-            raise ValueError(f"frame must be ({h}, {w}, 3) uint8, got {rgb.shape} {rgb.dtype}")
-        rgb = np.ascontiguousarray(rgb)
-        if self.fmt == "png":
-            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-            data = b"".join(bytes(p) for p in self._png.encode(frame))
-            name = self._tmp / frame_name(self.frames_written)
-            self._guard(lambda: name.write_bytes(data))
-        elif self.fmt == "gif":
-            self._guard(lambda: self._gif.add(rgb))
+        channels = {"rgb24": 3, QIMAGE_RGB32: 4}.get(pixel_format)
+        if channels is None:
+            raise ValueError(f"pixel format must be rgb24 or {QIMAGE_RGB32}, got {pixel_format!r}")
+        if pixels.shape != (h, w, channels) or pixels.dtype != np.uint8:
+            raise ValueError(f"frame must be ({h}, {w}, {channels}) uint8, got {pixels.shape} {pixels.dtype}")
+        if self.fmt == "gif":
+            rgb = pixels if channels == 3 else av.VideoFrame.from_ndarray(pixels, format=pixel_format).to_ndarray(
+                format="rgb24")
+            self._guard(lambda: self._gif.add(np.ascontiguousarray(rgb)))
         else:
-            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame = av.VideoFrame.from_ndarray(pixels, format=pixel_format)  # the copy the thread works on
             frame.pts = self.frames_written
-            self._guard(lambda: self._container.mux(self._stream.encode(frame)))
+            while len(self._in_flight) >= IN_FLIGHT:
+                self._guard(self._in_flight.popleft().result)
+            self._in_flight.append(self._encoder.submit(self._encode, frame, self.frames_written))
         self.frames_written += 1
+
+    def _encode(self, frame, k: int) -> None:
+        """The encoder thread: frame k converted and encoded (and written, for PNG)."""
+        if self.fmt == "png":
+            data = b"".join(bytes(p) for p in self._png.encode(frame.reformat(format="rgb24")))
+            (self._tmp / frame_name(k)).write_bytes(data)
+        else:
+            self._container.mux(self._stream.encode(frame))
+
+    def _drain(self, wait: bool = True) -> None:
+        """End the encoder thread; with ``wait`` after the frames handed to it, raising the
+        first failure, else dropping those not begun (a cancel or a failure elsewhere)."""
+        encoder, self._encoder = self._encoder, None
+        if encoder is None:
+            return
+        try:
+            while wait and self._in_flight:
+                self._guard(self._in_flight.popleft().result)
+        finally:
+            self._in_flight.clear()
+            encoder.shutdown(wait=True, cancel_futures=True)
 
     def _close_container(self) -> None:
         """Flush the encoder and close the file; always closes, even when flushing fails."""
+        self._drain()
         container, self._container = self._container, None
         if container is None:
             return
@@ -243,6 +291,8 @@ class VideoWriter:
 
     def _close_quietly(self) -> None:
         """Close whatever is open when already failing (the temporary output goes next)."""
+        with contextlib.suppress(Exception):
+            self._drain(wait=False)
         container, self._container = self._container, None
         if container is not None:
             with contextlib.suppress(Exception):

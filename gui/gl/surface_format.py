@@ -6,7 +6,7 @@ from PyQt6 import QtGui
 
 GL_VERSION = (3, 3)  #: core profile 3.3 (GLSL 330): what macOS offers, and pyqtgraph 0.14's GLViewMixin binds a VAO for it
 SAMPLES = 0  #: no multisampling on screen: 4x made a frame 2.5x slower on software GL (llvmpipe);
-#: the shaders anti-alias contours, sprites and lines themselves, and exports render 4x (gui.view_3d)
+#: the shaders anti-alias contours, sprites and lines themselves (exports too: gui.view_3d.EXPORT_SAMPLES)
 
 
 def surface_format() -> QtGui.QSurfaceFormat:

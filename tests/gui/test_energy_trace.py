@@ -24,7 +24,10 @@ def history(energies: np.ndarray, starts=()) -> EnergyHistory:
 
 
 def test_the_ranges_are_a_function_of_the_history():
-    assert energy_range(0.0, 1.0) == (-0.08, 1.08)
+    assert energy_range(0.0, 1.0) == (-0.1, 1.1)  # [-0.08, 1.08] out to tenths
+    lo, hi = energy_range(-3.21, 117.0)  # a span of 130 after the margins: steps of 10
+    assert lo <= -3.21 - 0.08 * 120.21 and hi >= 117.0 + 0.08 * 120.21 and lo % 10 == 0 and hi % 10 == 0
+    assert energy_range(-3.0, 118.0) == (lo, hi)  # the range stands still while no extreme passes a step
     assert energy_range(np.nan, 1.0) is None
     lo, hi = energy_range(2.0, 2.0)
     assert lo < 2.0 < hi
