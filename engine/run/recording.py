@@ -45,7 +45,8 @@ def finite_mean(energy: np.ndarray) -> float:
     is finite only when every entry is (float32 or float64 values cannot overflow its sum
     here), and is then that mean: the entries are picked out only when it is not."""
     e = np.asarray(energy, dtype=np.float64)
-    mean = float(e.mean()) if e.size else float("nan")
+    with np.errstate(invalid="ignore"):  # inf - inf
+        mean = float(e.mean()) if e.size else float("nan")
     if np.isfinite(mean):
         return mean
     finite = np.isfinite(e)
