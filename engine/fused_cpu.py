@@ -23,8 +23,11 @@ lanes): the memories come transposed, (D, M), so each coordinate is a contiguous
 :func:`_exp` (Cody-Waite reduction to r in [-ln2/2, ln2/2], Taylor polynomial of degree 7 in
 float32 and 13 in float64, 2^k built from its bits; within 1 ulp of exp in both, tested);
 the maxima use LLVM's maxnum (:func:`_fmax`), which vectorises where Python's max does not.
-On one core of the README's machine (10,000, 64, 2) takes 0.4 ms and (100,000, 1,000, 2)
-36 to 48 ms, 2e9 particle-memory pairs per second. The kernels release the GIL (``nogil``):
+On one core of the README's machine (100,000, 1,000, 2) takes 36 to 48 ms, 2e9
+particle-memory pairs per second. With few memories a row is too short for the lanes:
+:func:`lse_mean_rows_few` (up to engine.kernels.FEW_MAX_M memories) vectorises over
+particles instead, and takes (100,000, 2, 2) in 0.4 ms where this one took 3 to 4 ms, and
+(10,000, 64, 2) in 0.4 ms on the two cores where this one took 0.7 ms. The kernels release the GIL (``nogil``):
 engine/kernels.py splits the rows of a large call over its thread pool. :func:`bias_max_rows`
 and :func:`exp_sum_rows` are the softmax passes of the blocked kernel (large D), between
 its two BLAS products.
