@@ -41,9 +41,10 @@ DEFAULT_BUDGET = 512 * 2 ** 20
 
 
 def finite_mean(energy: np.ndarray) -> float:
-    """The mean of the finite entries of ``energy``; NaN when there are none. A float64 mean
-    is finite only when every entry is (float32 or float64 values cannot overflow its sum
-    here), and is then that mean: the entries are picked out only when it is not."""
+    """The mean of the finite entries of ``energy``; NaN when there are none. The float64
+    mean of all entries is finite only when every entry is, and is then that mean; only
+    when it is not (a non-finite entry, or a sum that overflowed) are the finite entries
+    picked out."""
     e = np.asarray(energy, dtype=np.float64)
     with np.errstate(invalid="ignore"):  # inf - inf
         mean = float(e.mean()) if e.size else float("nan")
@@ -59,12 +60,13 @@ MAP_FROM = 1 << 22
 
 def _empty(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
     """An uninitialised array; from MAP_FROM bytes on, in an anonymous memory map advised
-    against transparent huge pages. NumPy advises huge pages for its own allocations of
-    4 MiB and more, and where the kernel's THP setting is ``madvise`` (as on the README's
-    machine) each first touch of such memory can wait for the kernel to find and zero a
-    2 MiB page: writing a 3.6 MB entry into fresh NumPy buffers took 4 ms on average (and up
-    to 23 ms) against 2.6 ms into these maps (and 0.14 ms into memory touched before). Only
-    these buffers change; the environment variable NUMPY_MADVISE_HUGEPAGE=0 would change
+    against transparent huge pages, where NumPy would advise huge pages (it does for its
+    own allocations of 4 MiB and more). Measured on the README's machine (THP on
+    ``madvise``) at 100,000 particles in a process's first run: writing the entries into
+    fresh NumPy buffers took 11 to 14 ms a step, into these maps 5 ms; writing one 3.6 MB
+    entry took 3.9 ms on average into fresh NumPy memory (up to 19 ms), 2.6 to 2.9 ms into
+    a map and 0.14 ms into memory touched before (what is left is the kernel's first
+    touch of fresh pages). Only these buffers change: NUMPY_MADVISE_HUGEPAGE=0 would change
     every large NumPy allocation of the process. The map is unmapped when the last array
     on it goes."""
     dtype = np.dtype(dtype)
