@@ -244,19 +244,17 @@ class Simulation:
                  "landscape_move": landscape_move, "sampler_move": sampler_move, "energy_nats": nats,
                  "sigma": sigma, "denoised": host[:, d + len(columns):] if self.denoised is not None else None,
                  "done": self.done}
-        self._check_finite(frame, prev)
+        self._check_finite(frame, prev, host)
         return frame
 
-    def _check_finite(self, frame: Frame, prev: Frame | None) -> None:
+    def _check_finite(self, frame: Frame, prev: Frame | None, packed: np.ndarray) -> None:
         """:class:`DivergenceError` when a particle's state, denoised state or energy (but
         diffusion's at sigma = 0, NaN by definition) is NaN or infinite. A sum is finite only
-        where every term is, so one sum per array clears the common case; only a non-finite
-        sum (or one that overflowed) looks at the particles one by one."""
-        checked = [frame["x"]] + ([frame["denoised"]] if frame["denoised"] is not None else [])
-        if not (self.is_diffusion and frame["sigma"] == 0):
-            checked.append(frame["energy"])
+        where every term is, so one sum over ``packed`` (the frame's host block: states,
+        energies and denoised states side by side) clears the common case; only a non-finite
+        sum (a value that may be allowed, or an overflow) looks at the particles one by one."""
         with np.errstate(over="ignore", invalid="ignore"):
-            if all(np.isfinite(np.sum(a)) for a in checked):
+            if np.isfinite(np.sum(packed)):
                 return
         bad = ~np.all(np.isfinite(frame["x"]), axis=1)
         if frame["denoised"] is not None:
