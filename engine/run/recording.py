@@ -180,9 +180,10 @@ class Track:
             a[self.length - 1] = entry[k]
 
     def keep(self, rows: np.ndarray) -> None:
-        """Keep only entries ``rows`` (increasing), in new buffers; maps nobody uses go."""
-        capacity = max(64, 1 << int(np.ceil(np.log2(max(len(rows), 1)))))
-        self._buffers = self._allocate(capacity, rows)
+        """Keep only entries ``rows`` (increasing), in new buffers of the same capacity (a
+        thinned recording fills them again up to its budget, a truncated one up to its
+        schedule, without growing); maps nobody uses go."""
+        self._buffers = self._allocate(max(len(self._buffers["step"]), len(rows)), rows)
         self.length = len(rows)
         used = np.unique(self._buffers["map"][:self.length])
         renumber = np.full(len(self.maps), -1, np.int64)
