@@ -16,7 +16,11 @@ Every figure is timed side by side, in one run, for
 The figures: energy and gradient of the exact diffusion score (= distance-form Modern
 Hopfield, :func:`engine.kernels.gaussian_lse_mean`) and of the dot-form Modern
 Hopfield (:func:`engine.kernels.dot_lse_mean`) at the (N, M, D) of :data:`SHAPES`; one
-Heun step with the exact denoiser (and, on CuPy, at 1,000,000 particles); the 256 x 256
+Heun step with the exact denoiser (and, on CuPy, at 1,000,000 particles); one
+:meth:`engine.run.Run.step` of the default preset at :data:`RUN_STEP_PARTICLES` particles
+(the diffusion model and its Modern Hopfield partner, frames, energies and recording: what
+the app's simulation thread does per frame; the plain version is the same step with the
+plain kernels in place of engine.kernels'); the 256 x 256
 energy map with its gradient for 64 memories, as the kernel on its 65,536 points and as
 the whole :func:`engine.landscape.energy_map` (which on the 2-D data plane uses the
 separable grid kernels of engine/grid_kernels.py instead; the map figure is the one issue
@@ -55,6 +59,7 @@ QUICK_SHAPES = ((1_000, 64, 2), (2_000, 100, 2), (128, 100, 256), (16, 200, 784)
 FORMS = {"diffusion": "gaussian", "modern-dot": "dot"}
 SAMPLER_SHAPE, QUICK_SAMPLER_SHAPE = (10_000, 64, 2), (1_000, 64, 2)
 GPU_SAMPLER_SHAPE = (1_000_000, 64, 2)  #: the extra Heun figure with --backend cupy (issue 15's GPU goal)
+RUN_STEP_PARTICLES, QUICK_RUN_STEP_PARTICLES = 100_000, 2_000  #: the Run.step figure (issue 15's live density)
 PEAK_MIN_D = 256  #: figures with at least this many dimensions get fraction_of_sgemm_peak
 SGEMM_SIZE, QUICK_SGEMM_SIZE = 2_048, 256  #: the square float32 matmul that measures the SGEMM rate
 LANDSCAPE_RES, QUICK_LANDSCAPE_RES, LANDSCAPE_M = 256, 64, 64
@@ -257,6 +262,51 @@ def sampler_figure(shape, timing: Timing, torch_ops, log, backend: Backend) -> d
     return fig
 
 
+def run_step_figure(particles: int, timing: Timing, log) -> dict[str, Any]:
+    """One :meth:`engine.run.Run.step` of the default preset (two-wells: diffusion with Heun on
+    the Karras schedule beside its Modern Hopfield partner, M = 2, D = 2, float32 on NumPy)
+    with ``particles`` particles, the recording included: the median over every step of
+    ``timing.repeat`` whole runs per version (a run's 40 steps cover every sigma; building a
+    run is not timed), the versions taking turns run by run after one warm-up run each. The
+    plain version swaps engine.kernels' kernel for :func:`plain_lse_mean` during its runs.
+    pairs: the particle-memory pairs of the kernel calls of one step (5 N M)."""
+    from memscape.engine.patterns import make_patterns
+    from memscape.engine.presets import DEFAULT_PRESET, load_preset
+    from memscape.engine.run import Run
+
+    params = load_preset(DEFAULT_PRESET).replace(particles=particles, backend="numpy", precision="float32")
+    m = make_patterns(params.patterns).memories.shape[0]
+
+    def plain(x: Any, memories: Any, beta: float, gaussian: bool) -> tuple[Any, Any]:
+        return plain_lse_mean(x, memories, beta, "gaussian" if gaussian else "dot", NUMPY_OPS)
+
+    def step_times(version: str) -> list[float]:
+        engine_kernel = kernels._lse_mean
+        if version == "numpy":
+            kernels._lse_mean = plain
+        try:
+            run, times = Run(params), []
+            while not run.done:
+                t0 = time.perf_counter()
+                run.step()
+                times.append(time.perf_counter() - t0)
+            return times
+        finally:
+            kernels._lse_mean = engine_kernel
+
+    samples: dict[str, list[float]] = {"fast": [], "numpy": []}
+    for name in samples:
+        step_times(name)
+    for _ in range(timing.repeat):
+        for name, times in samples.items():
+            times += step_times(name)
+    fig = _figure(f"Run.step, default preset, main + partner + recording (N={particles}, M={m}, D=2)",
+                  5 * particles * m, {k: statistics.median(v) for k, v in samples.items()}, "fast",
+                  f"median of every step of {timing.repeat} runs; the app's simulation thread per frame")
+    _log(log, fig)
+    return fig
+
+
 def landscape_figures(res: int, timing: Timing, torch_ops, log) -> list[dict[str, Any]]:
     """Energy + gradient at the points of a res x res grid around 64 ring memories, by the
     engine's point kernel (engine.kernels) and by the plain versions; and the whole
@@ -309,6 +359,7 @@ def collect(quick: bool = False, repeat: int = 5, log: Callable[[str], None] | N
                                             backend))
     if backend.name == "cupy" and not quick:
         report["figures"].append(sampler_figure(GPU_SAMPLER_SHAPE, timing, torch_ops, log, backend))
+    report["figures"].append(run_step_figure(QUICK_RUN_STEP_PARTICLES if quick else RUN_STEP_PARTICLES, timing, log))
     report["figures"] += landscape_figures(QUICK_LANDSCAPE_RES if quick else LANDSCAPE_RES, timing, torch_ops, log)
     rates = [f["sgemm_flops_per_s"] for f in report["figures"] if f["sgemm_flops_per_s"] is not None]
     report["machine"]["sgemm_flops_per_s"] = statistics.median(rates) if rates else None

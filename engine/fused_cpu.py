@@ -23,8 +23,11 @@ lanes): the memories come transposed, (D, M), so each coordinate is a contiguous
 :func:`_exp` (Cody-Waite reduction to r in [-ln2/2, ln2/2], Taylor polynomial of degree 7 in
 float32 and 13 in float64, 2^k built from its bits; within 1 ulp of exp in both, tested);
 the maxima use LLVM's maxnum (:func:`_fmax`), which vectorises where Python's max does not.
-On one core of the README's machine (10,000, 64, 2) takes 0.4 ms and (100,000, 1,000, 2)
-36 to 48 ms, 2e9 particle-memory pairs per second. The kernels release the GIL (``nogil``):
+On one core of the README's machine (100,000, 1,000, 2) takes 36 to 48 ms, 2e9
+particle-memory pairs per second. With few memories a row is too short for the lanes:
+:func:`lse_mean_rows_few` (up to engine.kernels.FEW_MAX_M memories) vectorises over
+particles instead, and takes (100,000, 2, 2) in 0.4 ms where this one took 3 to 4 ms, and
+(10,000, 64, 2) in 0.4 ms on the two cores where this one took 0.7 ms. The kernels release the GIL (``nogil``):
 engine/kernels.py splits the rows of a large call over its thread pool. :func:`bias_max_rows`
 and :func:`exp_sum_rows` are the softmax passes of the blocked kernel (large D), between
 its two BLAS products.
@@ -47,6 +50,8 @@ from numba.extending import intrinsic, overload
 
 #: memories per chunk: the logits buffer (1 KB of float32) and the chunk's rows stay in L1
 CHUNK = 256
+#: particles per block of :func:`lse_mean_rows_few`: its (M, rows) logits stay in L1 for M <= 16
+FEW_ROWS = 256
 
 _FASTMATH = {"reassoc", "contract", "nsz"}  # reductions vectorise; no nnan/ninf: NaN must survive
 
@@ -203,6 +208,93 @@ def lse_mean_rows(x, memt, scale, gaussian, floor, lse, mean, start, stop):
         lse[n] = run_max + math.log(run_sum)
         for k in range(d):
             mean[n, k] = acc[k] / run_sum
+
+
+@numba.njit(cache=True, nogil=True, fastmath=_FASTMATH, boundscheck=False, error_model="numpy")
+def lse_mean_rows_few(x, memt, scale, gaussian, floor, top_out, total_out, mean, start, stop):
+    """:func:`lse_mean_rows` for a few memories (engine.kernels.FEW_MAX_M), with the loops
+    turned around so that they vectorise over particles instead of memories (a row of 2
+    memories leaves the vector lanes of :func:`lse_mean_rows` empty). For start <= n < stop
+    it writes the row maximum m_n (top_out), s_n = sum_mu exp(max(l_nmu - m_n, floor))
+    (total_out) and mean[n] = a_n / s_n with a_n = sum_mu exp(...) xi_mu; the caller forms
+    lse = m + log s with NumPy's vectorised log (a libm call per row here cost more than the
+    rest of the row at M = 2). Rows go in blocks of :data:`FEW_ROWS`; for each block the
+    logits l_mu (M, rows) are formed one memory at a time (direct differences, as in
+    :func:`lse_mean_rows`), then the exact row maximum, then the second pass. A particle
+    with a non-finite coordinate gets NaN (``bad`` = its coordinates times 0, added to its
+    maximum and its mean)."""
+    d, m = memt.shape
+    zero = mean.dtype.type(0)
+    logits = np.empty((m, FEW_ROWS), mean.dtype)
+    xt = np.empty((d, FEW_ROWS), mean.dtype)
+    acc = np.empty((d, FEW_ROWS), mean.dtype)
+    top = np.empty(FEW_ROWS, mean.dtype)
+    total = np.empty(FEW_ROWS, mean.dtype)
+    bad = np.empty(FEW_ROWS, mean.dtype)
+    for b0 in range(start, stop, FEW_ROWS):
+        c = min(FEW_ROWS, stop - b0)
+        for j in range(c):
+            bad[j] = zero
+        for k in range(d):
+            row = xt[k]
+            for j in range(c):
+                row[j] = x[b0 + j, k]
+                bad[j] += row[j] * zero  # NaN when a coordinate is not finite
+        for mu in range(m):
+            out = logits[mu]
+            if gaussian:  # scale * sum_k (x_k - xi_k)^2
+                xi = memt[0, mu]
+                row = xt[0]
+                for j in range(c):
+                    diff = row[j] - xi
+                    out[j] = diff * diff
+                for k in range(1, d):
+                    xi = memt[k, mu]
+                    row = xt[k]
+                    for j in range(c):
+                        diff = row[j] - xi
+                        out[j] += diff * diff
+                for j in range(c):
+                    out[j] *= scale
+            else:  # sum_k (scale xi_k) x_k, as (scale x_k) xi_k in lse_mean_rows
+                xi = memt[0, mu]
+                row = xt[0]
+                for j in range(c):
+                    out[j] = (scale * row[j]) * xi
+                for k in range(1, d):
+                    xi = memt[k, mu]
+                    row = xt[k]
+                    for j in range(c):
+                        out[j] += (scale * row[j]) * xi
+            if mu == 0:
+                for j in range(c):
+                    top[j] = out[j]
+            else:
+                for j in range(c):
+                    top[j] = _fmax(top[j], out[j])
+        for j in range(c):
+            total[j] = zero
+        for k in range(d):
+            for j in range(c):
+                acc[k, j] = zero
+        for mu in range(m):
+            out = logits[mu]
+            for j in range(c):
+                e = _exp(_fmax(out[j] - top[j], floor))
+                out[j] = e
+                total[j] += e
+            for k in range(d):
+                xi = memt[k, mu]
+                row = acc[k]
+                for j in range(c):
+                    row[j] += out[j] * xi
+        for j in range(c):
+            top_out[b0 + j] = top[j] + bad[j]
+            total_out[b0 + j] = total[j]
+        for k in range(d):
+            row = acc[k]
+            for j in range(c):
+                mean[b0 + j, k] = row[j] / total[j] + bad[j]
 
 
 @numba.njit(cache=True, nogil=True, fastmath=_FASTMATH, boundscheck=False, error_model="numpy")

@@ -87,10 +87,12 @@ class Simulation:
         self.is_diffusion = params.model == "diffusion"
         self.sigmas: np.ndarray = schedules.make_sigmas(params)
         self._nats: tuple[float, float] | None = None
+        self._known: tuple[Any, float, Any] | None = None  #: (x, sigma, D(x, sigma)) of the last frame
         if self.is_diffusion:
             self.model = None
             self._sampler = SAMPLERS[params.sampler]
-            self._denoise, self._energy, self._energy_and_grad = _exact_diffusion(self.patterns, self.memories, self.backend)
+            self._denoise, self._energy_denoise, self._energy_and_grad = _exact_diffusion(
+                self.patterns, self.memories, self.backend)
             if params.score == "learned":  # the particles follow the fit; energies and maps stay the data's exact ones
                 self._denoise = learned_score.fit(self.memories, learned_score.FitSettings(
                     capacity=params.capacity, sigma_min=params.sigma_min, sigma_max=params.sigma_max,
@@ -179,12 +181,23 @@ class Simulation:
             return self._frame
         before = self.x if self.is_diffusion else None
         if self.is_diffusion:
-            self.x, self.denoised = self._sampler.step(self._denoise, self.x, self.i, self.sigmas, self._rng, self.params)
+            self.x, self.denoised = self._sampler.step(self._denoise_known, self.x, self.i, self.sigmas, self._rng,
+                                                       self.params)
         else:
             self.state = self.model.step(self.state, self._rng)
         self.i += 1
         self._frame = self._make_frame(self._frame, before)
         return self._frame
+
+    def _denoise_known(self, x: Any, sigma: float) -> Any:
+        """The sampler's denoiser D(x, sigma): the one the last frame's energy call gave when
+        it is asked at that very state and sigma (the step from x_i starts with D(x_i,
+        sigma_i), which came with E_sigma_i(x_i); states are new arrays after every step and
+        never changed in place), else a call of the model's own denoiser."""
+        known = self._known
+        if known is not None and known[0] is x and known[1] == sigma:
+            return known[2]
+        return self._denoise(x, sigma)
 
     def visible(self) -> Any:
         """The particles' current visible states (N, D) on the backend."""
@@ -194,19 +207,24 @@ class Simulation:
         """The frame of the current state (module docstring). ``prev`` is the frame before
         this step (None at a segment's start); for diffusion ``x_prev`` is the state it came
         from, whose energy on the new landscape splits the change. All device values (x, the
-        energies, denoised) are packed into one array and copied to the host once."""
+        energies, denoised) are packed into one array and copied to the host once. The exact
+        denoiser at the new state comes with its energy and is kept for the next step
+        (:meth:`_denoise_known`)."""
         x = self.visible()
         xp = namespace(x)  # array_api_compat's wrapper: concat exists on every backend
         n, d = x.shape
+        self._known = None
         if self.is_diffusion:
             sigma = self.sigma
             nan = xp.full((n,), float("nan"), dtype=x.dtype)
-            if sigma > 0 and x_prev is not None:  # E_sigma_{i+1} at x_{i+1} and x_i in one call
-                both = self._energy(xp.concat([x, x_prev], axis=0), sigma)
-                energy, crossed = both[:n], both[n:]
+            if sigma > 0:  # E_sigma_{i+1} at x_{i+1} and (after a step) x_i in one call
+                both, denoised = self._energy_denoise(x if x_prev is None else xp.concat([x, x_prev], axis=0), sigma)
+                energy, crossed = (both, nan) if x_prev is None else (both[:n], both[n:])
+                if self.params.score != "learned":  # a learned score's particles follow its own denoiser
+                    self._known = (x, sigma, denoised[:n, :])
             else:
-                energy, crossed = (self._energy(x, sigma) if sigma > 0 else nan), nan
-            columns = [energy, self._energy(x, self.sigma_ref), crossed]
+                energy, crossed = nan, nan
+            columns = [energy, self._energy_denoise(x, self.sigma_ref)[0], crossed]
         else:
             sigma, columns = float("nan"), [self.model.energy(self.state)]
         parts = [x] + [xp.reshape(c, (n, 1)) for c in columns] + ([self.denoised] if self.denoised is not None else [])
@@ -226,10 +244,18 @@ class Simulation:
                  "landscape_move": landscape_move, "sampler_move": sampler_move, "energy_nats": nats,
                  "sigma": sigma, "denoised": host[:, d + len(columns):] if self.denoised is not None else None,
                  "done": self.done}
-        self._check_finite(frame, prev)
+        self._check_finite(frame, prev, host)
         return frame
 
-    def _check_finite(self, frame: Frame, prev: Frame | None) -> None:
+    def _check_finite(self, frame: Frame, prev: Frame | None, packed: np.ndarray) -> None:
+        """:class:`DivergenceError` when a particle's state, denoised state or energy (but
+        diffusion's at sigma = 0, NaN by definition) is NaN or infinite. A sum is finite only
+        where every term is, so one sum over ``packed`` (the frame's host block: states,
+        energies and denoised states side by side) clears the common case; only a non-finite
+        sum (a value that may be allowed, or an overflow) looks at the particles one by one."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            if np.isfinite(np.sum(packed)):
+                return
         bad = ~np.all(np.isfinite(frame["x"]), axis=1)
         if frame["denoised"] is not None:
             bad |= ~np.all(np.isfinite(frame["denoised"]), axis=1)
@@ -334,18 +360,20 @@ class Simulation:
 
 def _exact_diffusion(patterns: PatternSet, memories: Any, backend: Backend
                      ) -> tuple[Callable, Callable, Callable]:
-    """denoise(x, sigma), energy(x, sigma), energy_and_grad(x, sigma, kernels) of the exact
-    diffusion model, energies normalised (-log p_sigma): the Gaussian-smoothed memories
-    (science.md 4; one kernel call from ``kernels`` for both), or for Gaussian data
-    N(mu, s^2 I) the Gaussian N(mu, (s^2 + sigma^2) I) itself (closed form, no kernel)."""
+    """denoise(x, sigma), energy_and_denoise(x, sigma), energy_and_grad(x, sigma, kernels) of
+    the exact diffusion model, energies normalised (-log p_sigma): the Gaussian-smoothed
+    memories (science.md 4; one kernel call for each pair, from ``kernels`` for the last), or
+    for Gaussian data N(mu, s^2 I) the Gaussian N(mu, (s^2 + sigma^2) I) itself (closed form,
+    no kernel)."""
     if patterns.gaussian is not None:
         mu, s2 = backend.asarray(patterns.gaussian[0]), patterns.gaussian[1]
-        return (empirical.gaussian_denoiser(mu, s2),
-                lambda x, sigma: gaussian_energy(x, sigma, mu, s2),
+        denoise = empirical.gaussian_denoiser(mu, s2)
+        return (denoise,
+                lambda x, sigma: (gaussian_energy(x, sigma, mu, s2), denoise(x, sigma)),
                 lambda x, sigma, kernels: (gaussian_energy(x, sigma, mu, s2),
                                            empirical.gaussian_energy_grad(x, sigma, mu, s2)))
     return (lambda x, sigma: empirical.denoise(x, sigma, memories),
-            lambda x, sigma: empirical.energy(x, sigma, memories),
+            lambda x, sigma: empirical.energy_and_denoise(x, sigma, memories),
             lambda x, sigma, kernels: empirical.energy_and_grad(x, sigma, memories, kernels))
 
 

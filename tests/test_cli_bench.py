@@ -21,15 +21,16 @@ def test_quick_json_has_every_figure_with_positive_finite_numbers():
     report = json.loads(r.stdout)
     assert report["quick"] is True and report["repeat"] == 2
     names = [f["name"] for f in report["figures"]]
-    assert len(names) == 2 * len(bench.QUICK_SHAPES) + 3
+    assert len(names) == 2 * len(bench.QUICK_SHAPES) + 4
     assert any(n.startswith("heun step") for n in names) and any(n.startswith("landscape") for n in names)
+    assert any(n.startswith("Run.step") and f"N={bench.QUICK_RUN_STEP_PARTICLES}," in n for n in names)
     has_torch = report["machine"]["torch"] is not None
     for f in report["figures"]:
         for key in ("median_s", "pairs_per_s", "numpy_s", "speedup_vs_numpy"):
             assert math.isfinite(f[key]) and f[key] > 0, (f["name"], key)
         assert f["pairs"] > 0
-        for key in ("torch_s", "speedup_vs_torch"):
-            assert (f[key] is not None) == has_torch, (f["name"], key)
+        for key in ("torch_s", "speedup_vs_torch"):  # the Run.step figure has no PyTorch version
+            assert (f[key] is not None) == (has_torch and not f["name"].startswith("Run.step")), (f["name"], key)
             assert f[key] is None or (math.isfinite(f[key]) and f[key] > 0)
         assert f["speedup_vs_numpy"] == pytest.approx(f["numpy_s"] / f["median_s"])
     assert [g["fps"] for g in report["gui"]] == [None, None] and all("quick" in g["note"] for g in report["gui"])

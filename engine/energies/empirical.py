@@ -52,6 +52,14 @@ def energy(x: Any, sigma: float, memories: Any) -> Any:
     return energy_and_grad(x, sigma, memories)[0]
 
 
+def energy_and_denoise(x: Any, sigma: float, memories: Any) -> tuple[Any, Any]:
+    """(:func:`energy`, :func:`denoise`) = (-lse + C(sigma), sum_mu w_mu xi_mu) from one kernel
+    call (a sampler's next step starts with the denoiser at the state whose energy a frame
+    just took)."""
+    lse, mean = gaussian_lse_mean(x, memories, _beta(sigma))
+    return log_normaliser(memories.shape[0], memories.shape[1], sigma) - lse, mean
+
+
 def energy_grad(x: Any, sigma: float, memories: Any) -> Any:
     """grad E_sigma(x) = -score = (x - D(x, sigma)) / sigma^2, so x - sigma^2 grad E_sigma = D."""
     return energy_and_grad(x, sigma, memories)[1]

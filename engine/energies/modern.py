@@ -37,6 +37,7 @@ class ConcaveConvexAM(abc.ABC):
         self.xp = namespace(memories)
         self.memories = memories
         self.params = params
+        self._readout_at: tuple[Any, Any] | None = None  #: (state, a(state)) of the last :meth:`energy`
 
     @abc.abstractmethod
     def energy_readout(self, x: Any, kernels: Any = direct_kernels) -> tuple[Any, Any]:
@@ -49,11 +50,20 @@ class ConcaveConvexAM(abc.ABC):
         return state
 
     def energy(self, state: Any) -> Any:
-        return self.landscape(state)
+        """E(state), from :meth:`energy_readout`, whose readout a(state) is kept for a
+        :meth:`step` from this same state (a simulation asks for the energy of each new
+        state and then steps from it: one kernel call per step instead of two)."""
+        energy, readout = self.energy_readout(state)
+        self._readout_at = (state, readout)
+        return energy
 
     def step(self, state: Any, rng: Any) -> Any:
-        """x <- x - dt grad E(x) = (1 - dt) x + dt a(x)."""
-        return state - self.params.dt * self.landscape_grad(state)
+        """x <- x - dt grad E(x) = x - dt (x - a(x)) = (1 - dt) x + dt a(x); a(x) is the one
+        :meth:`energy` kept when it was called with this very array (states are new arrays
+        after every step and never changed in place), else one :meth:`energy_readout`."""
+        kept = self._readout_at
+        readout = kept[1] if kept is not None and kept[0] is state else self.energy_readout(state)[1]
+        return state - self.params.dt * (state - readout)
 
     def landscape(self, x: Any) -> Any:
         return self.energy_readout(x)[0]

@@ -14,10 +14,18 @@ Bounded memory. Entries are kept while the recording holds at most ``budget`` by
 that, every other entry is dropped (the first, each segment's first entry and the newest are
 always kept) and :attr:`Recording.thinned` says how often that happened, so a long run holds
 steady memory and still covers its whole length at a coarser time resolution.
+
+Speed (issue 15: at 100,000 particles an entry is 3 MB per simulation). The buffers are
+made for the run's known length at once (``capacity``: its steps + 1, or what the budget
+holds), so a run that keeps to its schedule never copies them to grow; they are anonymous
+memory maps without huge-page advice (:func:`_empty`); and for 2-D data in float32 a
+track's ``uv`` is its ``x`` (the plane of 2-D data is the data plane itself, so
+(x - 0) I = x exactly): one array, read under both names.
 """
 from __future__ import annotations
 
 import dataclasses
+import mmap
 import threading
 from typing import Any
 
@@ -33,10 +41,42 @@ DEFAULT_BUDGET = 512 * 2 ** 20
 
 
 def finite_mean(energy: np.ndarray) -> float:
-    """The mean of the finite entries of ``energy``; NaN when there are none."""
+    """The mean of the finite entries of ``energy``; NaN when there are none. The float64
+    mean of all entries is finite only when every entry is, and is then that mean; only
+    when it is not (a non-finite entry, or a sum that overflowed) are the finite entries
+    picked out."""
     e = np.asarray(energy, dtype=np.float64)
+    with np.errstate(invalid="ignore"):  # inf - inf
+        mean = float(e.mean()) if e.size else float("nan")
+    if np.isfinite(mean):
+        return mean
     finite = np.isfinite(e)
     return float(e[finite].mean()) if finite.any() else float("nan")
+
+
+#: arrays from this many bytes on are memory maps of their own (:func:`_empty`)
+MAP_FROM = 1 << 22
+
+
+def _empty(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """An uninitialised array; from MAP_FROM bytes on, in an anonymous memory map advised
+    against transparent huge pages, where NumPy would advise huge pages (it does for its
+    own allocations of 4 MiB and more). Measured on the README's machine (THP on
+    ``madvise``) at 100,000 particles in a process's first run: writing the entries into
+    fresh NumPy buffers took 11 to 14 ms a step, into these maps 5 ms; writing one 3.6 MB
+    entry took 3.9 ms on average into fresh NumPy memory (up to 19 ms), 2.6 to 2.9 ms into
+    a map and 0.14 ms into memory touched before (what is left is the kernel's first
+    touch of fresh pages). Only these buffers change: NUMPY_MADVISE_HUGEPAGE=0 would change
+    every large NumPy allocation of the process. The map is unmapped when the last array
+    on it goes."""
+    dtype = np.dtype(dtype)
+    count = int(np.prod(shape))
+    if count * dtype.itemsize < MAP_FROM:
+        return np.empty(shape, dtype)
+    memory = mmap.mmap(-1, count * dtype.itemsize)
+    if hasattr(mmap, "MADV_NOHUGEPAGE"):
+        memory.madvise(mmap.MADV_NOHUGEPAGE)
+    return np.frombuffer(memory, dtype, count).reshape(shape)
 
 
 def _nbytes(landscape: dict[str, Any]) -> int:
@@ -59,8 +99,10 @@ class Segment:
     reason: str  #: why it began: "start", "parameters", "memories", "seek"
 
 
-#: the per-entry arrays of a track: name -> (shape after (T,) given N and D, dtype or None for the run's)
-def _layout(n: int, d: int, dtype: np.dtype, images: bool) -> dict[str, tuple[tuple[int, ...], Any]]:
+#: the per-entry arrays of a track: name -> (shape after (T,) given N and D, dtype); "uv" only
+#: where it is not "x" itself (``uv_is_x``)
+def _layout(n: int, d: int, dtype: np.dtype, images: bool, uv_is_x: bool = False
+            ) -> dict[str, tuple[tuple[int, ...], Any]]:
     fields = {"step": ((), np.int64), "sigma": ((), np.float64), "x": ((n, d), dtype), "uv": ((n, 2), np.float32),
               "energy": ((n,), dtype), "energy_fixed": ((n,), dtype), "landscape_move": ((n,), dtype),
               "sampler_move": ((n,), dtype), "mean": ((), np.float64), "rose": ((n,), np.bool_),
@@ -69,25 +111,40 @@ def _layout(n: int, d: int, dtype: np.dtype, images: bool) -> dict[str, tuple[tu
               "map": ((), np.int64)}
     if images:
         fields["nearest"] = ((n,), np.int32)
+    if uv_is_x:
+        del fields["uv"]
     return fields
+
+
+def _entry_bytes(layout: dict[str, tuple[tuple[int, ...], Any]]) -> int:
+    return sum(int(np.prod(shape)) * np.dtype(dtype).itemsize for shape, dtype in layout.values())
+
+
+def uv_is_x(dim: int, dtype: Any) -> bool:
+    """Whether a track's plane coordinates are its states themselves: 2-D data, whose plane
+    (engine.projection.Plane.principal) is the identity, recorded in float32 (the dtype of
+    ``uv``)."""
+    return dim == 2 and np.dtype(dtype) == np.float32
 
 
 class Track:
     """One simulation's entries. Arrays are read through :meth:`arrays` (views of the
-    current buffers up to a length); maps are the landscape dicts the entries point at."""
+    current buffers up to a length; "uv" is a view of "x" where :func:`uv_is_x`, and an
+    entry then has no "uv" of its own); maps are the landscape dicts the entries point at."""
 
     def __init__(self, particles: int, dim: int, dtype: np.dtype, images: bool, capacity: int = 64):
         self.precision = np.dtype(dtype)  #: the simulation's float type, which sets the round-off of a rise
-        self.layout = _layout(particles, dim, np.dtype(dtype), images)
+        self.uv_is_x = uv_is_x(dim, dtype)
+        self.layout = _layout(particles, dim, np.dtype(dtype), images, self.uv_is_x)
         self.length = 0
         self.maps: list[dict[str, np.ndarray]] = []
         self._map_bytes = 0
-        self._entry_bytes = sum(int(np.prod(shape)) * np.dtype(dtype).itemsize for shape, dtype in self.layout.values())
+        self._entry_bytes = _entry_bytes(self.layout)
         self._buffers = self._allocate(capacity)
 
     def _allocate(self, capacity: int, keep: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """New buffers of ``capacity`` entries holding entries ``keep`` (default all) of the old."""
-        fresh = {k: np.empty((capacity, *shape), dtype) for k, (shape, dtype) in self.layout.items()}
+        fresh = {k: _empty((capacity, *shape), dtype) for k, (shape, dtype) in self.layout.items()}
         old = getattr(self, "_buffers", None)
         if old is not None:
             rows = np.arange(self.length) if keep is None else keep
@@ -112,7 +169,7 @@ class Track:
 
     def append(self, entry: dict[str, Any]) -> None:
         if self.length == len(self._buffers["step"]):
-            self._buffers = self._allocate(2 * self.length)
+            self._buffers = self._allocate(max(2 * self.length, 1))
         for k, a in self._buffers.items():
             a[self.length] = entry[k]
         self.length += 1
@@ -123,9 +180,10 @@ class Track:
             a[self.length - 1] = entry[k]
 
     def keep(self, rows: np.ndarray) -> None:
-        """Keep only entries ``rows`` (increasing), in new buffers; maps nobody uses go."""
-        capacity = max(64, 1 << int(np.ceil(np.log2(max(len(rows), 1)))))
-        self._buffers = self._allocate(capacity, rows)
+        """Keep only entries ``rows`` (increasing), in new buffers of the same capacity (a
+        thinned recording fills them again up to its budget, a truncated one up to its
+        schedule, without growing); maps nobody uses go."""
+        self._buffers = self._allocate(max(len(self._buffers["step"]), len(rows)), rows)
         self.length = len(rows)
         used = np.unique(self._buffers["map"][:self.length])
         renumber = np.full(len(self.maps), -1, np.int64)
@@ -137,7 +195,10 @@ class Track:
     def arrays(self, length: int | None = None) -> dict[str, np.ndarray]:
         """Every per-entry array, entries 0..length-1 (views, never copies)."""
         end = self.length if length is None else length
-        return {k: a[:end] for k, a in self._buffers.items()}
+        views = {k: a[:end] for k, a in self._buffers.items()}
+        if self.uv_is_x:
+            views["uv"] = views["x"]
+        return views
 
 
 @dataclasses.dataclass(frozen=True)
@@ -170,8 +231,13 @@ class Recording:
     Written by one thread; every read goes through :meth:`snapshot`."""
 
     def __init__(self, particles: tuple[int, int], dim: int, dtype: np.dtype, images: bool,
-                 budget: int = DEFAULT_BUDGET):
-        self.tracks = (Track(particles[0], dim, dtype, images), Track(particles[1], dim, dtype, images))
+                 budget: int = DEFAULT_BUDGET, capacity: int = 64):
+        """``capacity``: the entries to make room for at once (the run's steps + 1), at most
+        what the budget holds; past it the buffers grow by doubling."""
+        entry = sum(_entry_bytes(_layout(n, dim, np.dtype(dtype), images, uv_is_x(dim, dtype))) for n in particles)
+        capacity = max(1, min(int(capacity), int(budget) // max(entry, 1) + 2))
+        self.tracks = (Track(particles[0], dim, dtype, images, capacity),
+                       Track(particles[1], dim, dtype, images, capacity))
         self.segments: list[Segment] = []
         self.budget = int(budget)
         self.thinned = 0

@@ -111,7 +111,8 @@ class Run:
         self.start = np.array(main.initial, copy=True)  #: the run's initial states (N, D)
         images = main.patterns.image_shape is not None
         self.recording = Recording((len(main.initial), len(partner.initial)), main.memories_host.shape[1],
-                                   np.dtype(main.backend.precision), images, self.budget)
+                                   np.dtype(main.backend.precision), images, self.budget,
+                                   capacity=max(main.steps, partner.steps) + 1)
         self._meta = {"image_shape": main.patterns.image_shape, "device": main.backend.device,
                       "device_note": main.backend.note, "label": self.label, "retrieval_note": None}
         self.retrieval_pending = True  #: the AM's retrieval note is still to be measured (measure_retrieval)
@@ -209,15 +210,16 @@ class Run:
         """Append (or re-evaluate) the current state of both simulations."""
         grid = self.segment.grid
         entries, maps = [], []
-        for sim in (self.main, self.partner):
+        for sim, track in zip((self.main, self.partner), self.recording.tracks):
             frame = sim.frame()
             x = frame["x"]
             energy = frame["energy"]
-            entry = {"step": frame["step"], "sigma": frame["sigma"], "x": x,
-                     "uv": np.asarray(sim.plane.project(x), dtype=np.float32), "energy": energy,
+            entry = {"step": frame["step"], "sigma": frame["sigma"], "x": x, "energy": energy,
                      "energy_fixed": frame["energy_fixed"], "landscape_move": frame["landscape_move"],
                      "sampler_move": frame["sampler_move"], "energy_nats": frame["energy_nats"],
                      "rise_scale": sim.energy_scale}
+            if not track.uv_is_x:  # else the track reads x as uv (2-D data: the plane is the identity)
+                entry["uv"] = np.asarray(sim.plane.project(x), dtype=np.float32)
             if sim.patterns.image_shape is not None:
                 entry["nearest"] = np.argmin(sq_dists(x, sim.memories_host), axis=1)
             entries.append(entry)

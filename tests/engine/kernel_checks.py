@@ -10,9 +10,10 @@ from memscape.engine import kernels
 from memscape.engine.backend import get_backend
 
 KERNELS = {"gaussian": kernels.gaussian_lse_mean, "dot": kernels.dot_lse_mean}
-#: NumPy with numba's fused kernel, NumPy blocks (with numba's softmax passes), NumPy blocks
-#: where numba cannot load, the array-API code on array-api-strict
-PATHS = ("fused", "blocked", "no-numba", "generic")
+#: NumPy with numba's fused kernel (over memories, and over particles for few memories), NumPy
+#: blocks (with numba's softmax passes), NumPy blocks where numba cannot load, the array-API
+#: code on array-api-strict
+PATHS = ("fused", "fused-few", "blocked", "no-numba", "generic")
 
 
 def reference(x, memories, beta, form):
@@ -30,7 +31,8 @@ def on_path(path, rows=None, m=None, threads=True):
     """Run the kernels on ``path``; with ``rows`` (for ``m`` memories), blocks of that many
     rows on every path and work shared out over two threads (or none) on NumPy."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(kernels, "FUSED_MAX_D", 1_000_000 if path == "fused" else 0)
+        mp.setattr(kernels, "FUSED_MAX_D", 1_000_000 if path.startswith("fused") else 0)
+        mp.setattr(kernels, "FEW_MAX_M", 1_000_000 if path == "fused-few" else 0)
         if path == "no-numba":
             mp.setattr(kernels, "_fused_cpu_module", [None])
             mp.setattr(kernels, "_fused_cpu_error", ["ImportError: numba hidden by the test"])

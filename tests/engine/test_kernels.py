@@ -76,7 +76,7 @@ def test_float32_huge_beta_picks_the_winning_memory(path, form):
     np.testing.assert_allclose(lse, ref_lse, rtol=1e-5)
 
 
-@pytest.mark.parametrize("path", ("fused", "blocked", "no-numba"))
+@pytest.mark.parametrize("path", ("fused", "fused-few", "blocked", "no-numba"))
 @pytest.mark.parametrize("form", KERNELS)
 def test_float32_default_precision(path, form):
     """float32 in, float32 out, even for a NumPy float64 beta (1/sigma^2 from a host schedule)."""
@@ -111,7 +111,7 @@ def test_threads_are_bit_identical_to_one_thread(form):
     """The rows a thread computes do not depend on which thread computes them, on the fused
     and on the blocked NumPy path."""
     x, memories = data(37, 9, 3, seed=6)
-    for path in ("fused", "blocked", "no-numba"):
+    for path in ("fused", "fused-few", "blocked", "no-numba"):
         with on_path(path, 4, 9):
             threaded = KERNELS[form](x, memories, 5.0)
         with on_path(path, 4, 9, threads=False):
@@ -162,7 +162,7 @@ def _kernel_in_child(x, memories, expected):
     np.testing.assert_array_equal(kernels.gaussian_lse_mean(x, memories, 1.0)[1], expected)
 
 
-@pytest.mark.parametrize("path", ("fused", "blocked", "no-numba"))
+@pytest.mark.parametrize("path", ("fused", "fused-few", "blocked", "no-numba"))
 def test_threaded_kernels_work_in_a_forked_child(path):
     """A child forked after the worker threads started gets threads of its own (no deadlock)."""
     x, memories = data(40, 9, 2, seed=8)

@@ -251,3 +251,49 @@ def test_the_retrieval_note_is_measured_once_per_parameter_set():
     assert run.retrieval_pending and run.measure_retrieval() == note  # from the cache
     run.set_params(run.params.replace(modern_form="distance", beta=50.0))
     assert run.measure_retrieval() is None
+
+
+def test_for_2d_float32_data_uv_is_x_itself_and_stays_so_through_thinning_and_seeking():
+    """The plane of 2-D data is the identity, so a float32 track reads its states as uv (one
+    array under two names): equal to the projection bit for bit, after a thinning and a seek too."""
+    params = wells(steps=60, particles=30)
+    probe = Run(params, get_backend("numpy", "float32"))
+    run = Run(params, get_backend("numpy", "float32"), budget=12 * sum(t.nbytes for t in probe.recording.tracks))
+    for _ in range(40):
+        run.step()
+    run.seek(run.snapshot().length - 5)
+    for _ in range(3):
+        run.step()
+    snap = run.snapshot()
+    assert snap.thinned >= 1
+    for k, sim in enumerate((run.main, run.partner)):
+        a = snap.tracks[k]
+        assert a["uv"].dtype == np.float32 and np.shares_memory(a["uv"], a["x"])
+        np.testing.assert_array_equal(a["uv"], np.asarray(sim.plane.project(a["x"]), np.float32))
+
+
+def test_uv_is_the_projection_of_its_own_where_it_cannot_be_x():
+    """Data of more dimensions (the plane of its principal components) and 2-D data in float64
+    (uv is float32) keep uv as a projection of its own."""
+    for params, precision in ((load_preset("letters").replace(particles=6, steps=3), "float32"),
+                              (wells(steps=3), "float64")):
+        run = to_end(Run(params, get_backend("numpy", precision)))
+        a = run.snapshot().tracks[0]
+        assert a["uv"].dtype == np.float32 and not np.shares_memory(a["uv"], a["x"])
+        np.testing.assert_array_equal(a["uv"], [np.asarray(run.main.plane.project(x), np.float32) for x in a["x"]])
+
+
+def test_a_run_that_keeps_to_its_schedule_never_copies_its_recording():
+    """The buffers are made for steps + 1 entries at the start: the first entry handed out is
+    the same memory as the last snapshot's."""
+    run = make_run(steps=30)
+    first = run.snapshot().tracks[0]["x"]
+    to_end(run)
+    last = run.snapshot().tracks[0]
+    assert len(last["x"]) == 31 and np.shares_memory(first, last["x"])
+
+
+def test_the_mean_of_finite_energies_is_the_plain_mean():
+    e = np.random.default_rng(3).standard_normal(1001).astype(np.float32)
+    assert finite_mean(e) == float(np.asarray(e, np.float64).mean())
+    assert finite_mean(np.array([1.0, np.inf, 3.0])) == 2.0 and np.isnan(finite_mean(np.array([np.inf, -np.inf])))

@@ -376,3 +376,36 @@ def test_gaussian_preset_defaults_sample_the_data_distribution(sampler):
     mu, s = np.asarray(params.patterns["mean"]), params.patterns["std"]
     assert np.allclose(x.mean(axis=0), mu, atol=0.05)
     assert np.allclose(x.var(axis=0), s**2, rtol=0.15)
+
+
+@pytest.mark.parametrize("preset", ["two-wells", "gaussian"])
+def test_the_denoiser_a_frame_kept_is_the_one_a_fresh_call_gives(backend, preset, monkeypatch):
+    """The step from x_i reuses D(x_i, sigma_i) from the frame's energy call: the run is bit
+    for bit the run that calls the denoiser afresh, and a 2-D Heun step then makes three
+    kernel calls (the predictor's denoiser, the frame's pair of energies, the fixed function)."""
+    params = load_preset(preset).replace(particles=32, steps=8)
+    kept, fresh = Simulation(params, backend), Simulation(params, backend)
+    monkeypatch.setattr(fresh, "_denoise_known", fresh._denoise)
+    for _ in range(params.steps):
+        a, b = kept.step(), fresh.step()
+        for key in ("x", "denoised", *ENERGIES):
+            np.testing.assert_array_equal(a[key], b[key])
+    if preset == "two-wells":
+        calls = []
+        real = empirical.gaussian_lse_mean
+        monkeypatch.setattr(empirical, "gaussian_lse_mean", lambda *a: calls.append(a[0].shape[0]) or real(*a))
+        sim = Simulation(params, backend)
+        calls.clear()
+        sim.step()
+        assert sorted(calls) == [32, 32, 64]
+
+
+def test_learned_score_particles_follow_the_fit_not_the_kept_exact_denoiser(monkeypatch):
+    """With score = "learned" the frames' exact energies must not stand in for the fit's denoiser."""
+    params = load_preset("two-wells").replace(particles=16, steps=4, score="learned", capacity=32)
+    sim = Simulation(params)
+    asked = []
+    real = sim._denoise
+    monkeypatch.setattr(sim, "_denoise", lambda x, sigma: asked.append(sigma) or real(x, sigma))
+    sim.step()
+    assert asked[0] == sim.sigmas[0] and len(asked) == 2  # Heun: the fit at x_0 and at the predictor
