@@ -732,8 +732,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         self._orbit.stop()
         self.autosave.stop()
-        self.experiments.cancel()
-        self.experiments.wait()
+        self.experiments.shutdown()
         self.worker.stop()
         presenter = self.presenter
         self._set_presenter(False)  # the layout is saved as the normal theme lays it out

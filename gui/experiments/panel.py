@@ -48,6 +48,7 @@ class ExperimentPanel(QtWidgets.QWidget):
         self.result: Result | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._shut = False  #: shut down (its window closed): news still queued is not drawn
         self._from_thread.connect(self._on_thread, QtCore.Qt.ConnectionType.QueuedConnection)
 
         self.choice = QtWidgets.QComboBox()
@@ -168,9 +169,17 @@ class ExperimentPanel(QtWidgets.QWidget):
         self._stop.set()
 
     def wait(self, timeout: float | None = None) -> None:
-        """Join the experiment's thread (closing the window, tests)."""
+        """Join the experiment's thread (tests)."""
         if self._thread is not None:
             self._thread.join(timeout)
+
+    def shutdown(self) -> None:
+        """For good, as the window closes: cancel, join the thread, and draw none of the news
+        it left queued (drawn into a closing window, the figure's items were laid out while
+        Python was already collecting them)."""
+        self.cancel()
+        self.wait()
+        self._shut = True
 
     def _work(self, module, settings, backend) -> None:
         """In the experiment's thread: every update goes to the GUI thread as a copy."""
@@ -185,6 +194,8 @@ class ExperimentPanel(QtWidgets.QWidget):
         self._from_thread.emit(result, "cancelled" if self._stop.is_set() and not result.complete else "done")
 
     def _on_thread(self, result: Result | None, outcome: str) -> None:
+        if self._shut:
+            return
         if result is not None:
             self.result = result
             self.progress.setRange(0, max(result.total, 1))

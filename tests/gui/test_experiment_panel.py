@@ -71,3 +71,6 @@ def test_the_window_has_the_panel_and_closing_it_stops_a_running_experiment(make
     qtbot.waitUntil(lambda: panel.running)
     window.close()  # the fixture then checks that no thread outlived the window
     assert not panel.running
+    words, items = panel.status.text(), len(panel.plot.getPlotItem().items)
+    qtbot.wait(100)  # the thread's last news, queued before it ended, is not drawn into the closed window
+    assert panel.status.text() == words == "running capacity..." and len(panel.plot.getPlotItem().items) == items
