@@ -17,7 +17,6 @@ from typing import Any, Callable
 
 from memscape.engine import kernels as direct_kernels
 from memscape.engine.backend import namespace
-from memscape.engine.kernels import gaussian_lse_mean
 
 
 def _beta(sigma: float) -> float:
@@ -31,7 +30,7 @@ def _beta(sigma: float) -> float:
 
 def denoise(x: Any, sigma: float, memories: Any) -> Any:
     """Tweedie's D(x, sigma) = E[x_0 | x] = sum_mu w_mu xi_mu, w = softmax(-|x - xi_mu|^2 / (2 sigma^2))."""
-    return gaussian_lse_mean(x, memories, _beta(sigma))[1]
+    return energy_and_denoise(x, sigma, memories)[1]
 
 
 def score(x: Any, sigma: float, memories: Any) -> Any:
@@ -49,14 +48,14 @@ def log_normaliser(count: int, dim: int, sigma: float) -> float:
 def energy(x: Any, sigma: float, memories: Any) -> Any:
     """E_sigma(x) = -log p_sigma(x) = -log sum_mu exp(-|x - xi_mu|^2 / (2 sigma^2)) + log M +
     (D/2) log(2 pi sigma^2) (natural log, normalised: :func:`log_normaliser`); shape (N,)."""
-    return energy_and_grad(x, sigma, memories)[0]
+    return energy_and_denoise(x, sigma, memories)[0]
 
 
-def energy_and_denoise(x: Any, sigma: float, memories: Any) -> tuple[Any, Any]:
-    """(:func:`energy`, :func:`denoise`) = (-lse + C(sigma), sum_mu w_mu xi_mu) from one kernel
-    call (a sampler's next step starts with the denoiser at the state whose energy a frame
-    just took)."""
-    lse, mean = gaussian_lse_mean(x, memories, _beta(sigma))
+def energy_and_denoise(x: Any, sigma: float, memories: Any, kernels: Any = direct_kernels) -> tuple[Any, Any]:
+    """(:func:`energy`, :func:`denoise`) = (-lse + C(sigma), sum_mu w_mu xi_mu) from one call of
+    ``kernels.gaussian_lse_mean`` (a sampler's next step starts with the denoiser at the
+    state whose energy a frame just took)."""
+    lse, mean = kernels.gaussian_lse_mean(x, memories, _beta(sigma))
     return log_normaliser(memories.shape[0], memories.shape[1], sigma) - lse, mean
 
 
@@ -69,9 +68,8 @@ def energy_and_grad(x: Any, sigma: float, memories: Any, kernels: Any = direct_k
     """(:func:`energy`, :func:`energy_grad`) from one kernel call: E_sigma = -lse + C(sigma) and
     grad E_sigma = (x - D) / sigma^2, with lse and D from ``kernels.gaussian_lse_mean``
     (:mod:`engine.kernels`, or a :class:`engine.grid_kernels.GridKernels` when x is its grid)."""
-    beta = _beta(sigma)
-    lse, mean = kernels.gaussian_lse_mean(x, memories, beta)
-    return log_normaliser(memories.shape[0], memories.shape[1], sigma) - lse, (x - mean) * beta
+    energy, mean = energy_and_denoise(x, sigma, memories, kernels)
+    return energy, (x - mean) * _beta(sigma)
 
 
 def gaussian_energy(x: Any, sigma: float, mu: Any, s2: float) -> Any:

@@ -392,8 +392,9 @@ def test_the_denoiser_a_frame_kept_is_the_one_a_fresh_call_gives(backend, preset
             np.testing.assert_array_equal(a[key], b[key])
     if preset == "two-wells":
         calls = []
-        real = empirical.gaussian_lse_mean
-        monkeypatch.setattr(empirical, "gaussian_lse_mean", lambda *a: calls.append(a[0].shape[0]) or real(*a))
+        real = empirical.direct_kernels.gaussian_lse_mean
+        monkeypatch.setattr(empirical.direct_kernels, "gaussian_lse_mean",
+                            lambda *a: calls.append(a[0].shape[0]) or real(*a))
         sim = Simulation(params, backend)
         calls.clear()
         sim.step()
