@@ -452,8 +452,8 @@ class Landscape2DView(pg.PlotWidget):
         """Draw the particles as their density (a :class:`gui.density.Density` over the map's
         rectangle, its scale in the corner) with the thinned trails of ``trail`` (T, N, 2) on
         top, instead of one marker each; None: no density (the caller draws points with
-        :meth:`set_particles`). While the density shows, hovering picks no particle (the
-        legend says so) and the tooltip says why."""
+        :meth:`set_particles`). While the density shows, hovering picks no particle, and
+        the view's tooltip says so (:func:`gui.density.hover_note`)."""
         if density is None:
             if self.density.image is not None:  # back to points: no image left to show
                 self.density.clear()
